@@ -1,0 +1,1 @@
+"""rumorbot: the Slack app and the command line."""

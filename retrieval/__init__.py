@@ -1,0 +1,1 @@
+"""rumorbot's corpus, storage and search services."""

@@ -1,0 +1,253 @@
+"""Ingest: corpus directory → sources and passages in the database, in one transaction."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import delete, func, select, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from retrieval.documents import SkipFile, is_ignored, parse_document, read_text
+from retrieval.manifest import SourceEntry, load_manifest
+from retrieval.models import CorpusVersion, Passage, Source, utcnow
+from retrieval.passages import PassageDraft, build_passages
+
+log = logging.getLogger(__name__)
+
+# Any constant works; it only has to be the same for every replica.
+INGEST_LOCK_KEY = 0x52554D4F52
+
+
+class IngestError(RuntimeError):
+    """The ingest failed and was rolled back; the previous corpus version is still served."""
+
+
+@dataclass(frozen=True)
+class Skipped:
+    file: str
+    reason: str
+
+
+@dataclass
+class PreparedSource:
+    source_id: str
+    content_hash: str
+    meta: dict[str, Any]
+    passages: list[PassageDraft]
+
+
+@dataclass
+class IngestReport:
+    version_id: int
+    status: str  # "changed" | "unchanged"
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    source_count: int = 0
+    passage_count: int = 0
+    passages_added: int = 0
+    passages_removed: int = 0
+    duration_s: float = 0.0
+
+    @property
+    def has_changes(self) -> bool:
+        return self.status == "changed"
+
+
+Progress = Callable[[str], None]
+
+
+def _source_hash(raw_text: str, entry: SourceEntry | None) -> str:
+    manifest = entry.model_dump_json() if entry else ""
+    return hashlib.sha256(f"{raw_text}\x00{manifest}".encode()).hexdigest()
+
+
+class CorpusIngestor:
+    def __init__(self, sessions: sessionmaker[Session], max_file_bytes: int = 2_000_000):
+        self.sessions = sessions
+        self.max_file_bytes = max_file_bytes
+
+    # -- reading (no database) -------------------------------------------------
+
+    def prepare(
+        self, corpus_dir: Path, progress: Progress | None = None
+    ) -> tuple[list[PreparedSource], list[Skipped], list[str]]:
+        if not corpus_dir.is_dir():
+            raise IngestError(f"corpus directory {corpus_dir} does not exist")
+        manifest, warnings = load_manifest(corpus_dir)
+        prepared: list[PreparedSource] = []
+        skipped: list[Skipped] = []
+        files = sorted(p for p in corpus_dir.iterdir() if not is_ignored(p.name))
+        for number, path in enumerate(files, 1):
+            if progress:
+                progress(f"[{number}/{len(files)}] {path.name}")
+            if not path.is_file():
+                continue
+            try:
+                text = read_text(path, self.max_file_bytes)
+                doc = parse_document(path.name, text)
+            except SkipFile as exc:
+                skipped.append(Skipped(path.name, str(exc)))
+                continue
+            warnings.extend(f"{path.name}: {w}" for w in doc.warnings)
+            passages = build_passages(doc, path.name)
+            if not passages:
+                skipped.append(Skipped(path.name, "no quotable text left after cleaning"))
+                continue
+            entry = manifest.get(path.name)
+            meta = dict(doc.meta)
+            if entry:
+                meta.update(entry.model_dump(exclude_none=True))
+            prepared.append(PreparedSource(path.name, _source_hash(text, entry), meta, passages))
+        for name in sorted(set(manifest) - {p.name for p in files}):
+            warnings.append(f"sources.toml names {name}, which is not in the corpus")
+        return prepared, skipped, warnings
+
+    # -- writing (one transaction) ---------------------------------------------
+
+    def ingest(
+        self, corpus_dir: Path, triggered_by: str = "cli", progress: Progress | None = None
+    ) -> IngestReport:
+        started = time.perf_counter()
+        prepared, skipped, warnings = self.prepare(corpus_dir, progress)
+        try:
+            with self.sessions.begin() as session:
+                report = self._apply(session, prepared, skipped, warnings, triggered_by)
+        except Exception as exc:
+            log.exception("ingest failed; the previous corpus version stays in service")
+            self._record_failure(triggered_by, skipped, warnings, exc)
+            raise IngestError(f"ingest failed and was rolled back: {exc}") from exc
+        report.duration_s = time.perf_counter() - started
+        return report
+
+    def _apply(
+        self,
+        session: Session,
+        prepared: list[PreparedSource],
+        skipped: list[Skipped],
+        warnings: list[str],
+        triggered_by: str,
+    ) -> IngestReport:
+        if session.get_bind().dialect.name == "postgresql":
+            # Two reloads on two replicas at once would otherwise interleave their writes.
+            session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": INGEST_LOCK_KEY})
+        version = CorpusVersion(triggered_by=triggered_by, status="running")
+        session.add(version)
+        session.flush()
+        report = IngestReport(version_id=version.id, status="unchanged", skipped=skipped)
+        report.warnings = warnings
+        existing = {s.id: s for s in session.scalars(select(Source))}
+        skipped_names = {s.file for s in skipped}
+        for item in prepared:
+            current = existing.get(item.source_id)
+            if current is None:
+                report.added.append(item.source_id)
+            elif current.content_hash != item.content_hash:
+                report.changed.append(item.source_id)
+            else:
+                report.unchanged.append(item.source_id)
+                continue
+            self._write_source(session, item, current, version.id, report)
+        for source_id, source in existing.items():
+            if source_id in skipped_names:
+                report.warnings.append(f"{source_id}: kept the previously ingested version")
+            elif source_id not in {p.source_id for p in prepared}:
+                report.removed.append(source_id)
+                report.passages_removed += len(source.passages)
+                session.delete(source)
+        session.flush()
+        report.status = (
+            "changed" if report.added or report.changed or report.removed else ("unchanged")
+        )
+        report.source_count = session.scalar(select(func.count()).select_from(Source)) or 0
+        report.passage_count = session.scalar(select(func.count()).select_from(Passage)) or 0
+        version.status = report.status
+        version.finished_at = utcnow()
+        version.source_count = report.source_count
+        version.passage_count = report.passage_count
+        version.added, version.changed, version.removed = (
+            report.added,
+            report.changed,
+            report.removed,
+        )
+        version.skipped = [{"file": s.file, "reason": s.reason} for s in skipped]
+        version.warnings = list(report.warnings)
+        return report
+
+    def _write_source(
+        self,
+        session: Session,
+        item: PreparedSource,
+        current: Source | None,
+        version_id: int,
+        report: IngestReport,
+    ) -> None:
+        meta = item.meta
+        source = current or Source(id=item.source_id)
+        source.title = meta.get("title") or item.source_id
+        source.outlet = meta.get("outlet")
+        source.author = meta.get("author")
+        source.url = meta.get("url")
+        source.published = meta.get("published")
+        source.language = meta.get("language")
+        source.kind = meta.get("kind")
+        source.content_hash = item.content_hash
+        source.version_id = version_id
+        if current is None:
+            session.add(source)
+        session.flush()
+        new_ids = {p.id for p in item.passages}
+        old = {
+            p.id: p for p in session.scalars(select(Passage).where(Passage.source_id == source.id))
+        }
+        stale = set(old) - new_ids
+        if stale:
+            session.execute(delete(Passage).where(Passage.id.in_(stale)))
+            report.passages_removed += len(stale)
+        for draft in item.passages:
+            row = old.get(draft.id)
+            if row is None:
+                session.add(
+                    Passage(
+                        id=draft.id,
+                        source_id=source.id,
+                        position=draft.position,
+                        heading=draft.heading,
+                        text=draft.text,
+                        content_hash=draft.content_hash,
+                    )
+                )
+                report.passages_added += 1
+            else:
+                row.position, row.heading = draft.position, draft.heading
+
+    def _record_failure(
+        self, triggered_by: str, skipped: list[Skipped], warnings: list[str], exc: Exception
+    ) -> None:
+        try:
+            with self.sessions.begin() as session:
+                session.add(
+                    CorpusVersion(
+                        triggered_by=triggered_by,
+                        status="failed",
+                        finished_at=utcnow(),
+                        skipped=[{"file": s.file, "reason": s.reason} for s in skipped],
+                        warnings=warnings,
+                        error=f"{type(exc).__name__}: {exc}"[:2000],
+                    )
+                )
+        except Exception:  # the database itself may be what failed
+            log.warning("could not record the failed ingest", exc_info=True)
+
+
+def report_as_dict(report: IngestReport) -> dict[str, Any]:
+    return asdict(report)

@@ -1,0 +1,170 @@
+"""Cutting parsed documents into passages that read well when quoted in Slack."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from retrieval.documents import Block, ParsedDocument
+
+MAX_CHARS = 360  # a passage longer than this is split at sentence ends
+MIN_CHARS = 60  # a paragraph shorter than this joins the next one in its section
+TRANSCRIPT_MIN, TRANSCRIPT_MAX = 150, 300
+NEAR_DUPLICATE = 0.9  # character-trigram Jaccard at or above which a passage is a repeat
+
+SENTENCE = re.compile(r".+?(?:[。！？!?]+[”」』\"]?|[.;；](?=\s)|$)", re.S)
+# Phrases that open a new thought in a spoken transcript.
+CONNECTIVES = (
+    "但是",
+    "但",
+    "所以",
+    "因此",
+    "于是",
+    "另外",
+    "不过",
+    "然而",
+    "而且",
+    "首先",
+    "其次",
+    "最后",
+    "总之",
+    "换句话说",
+    "事实上",
+    "同样",
+    "当然",
+    "那么",
+    "如果",
+    "比如",
+    "下面",
+)
+
+
+@dataclass(frozen=True)
+class PassageDraft:
+    source_id: str
+    position: int
+    heading: str | None
+    text: str
+
+    @property
+    def content_hash(self) -> str:
+        return hashlib.sha256(self.text.encode()).hexdigest()
+
+    @property
+    def id(self) -> str:
+        # Source and text only: the same passage keeps its id when others around it change.
+        return hashlib.sha256(f"{self.source_id}\x00{self.text}".encode()).hexdigest()[:20]
+
+
+def sentences(text: str) -> list[str]:
+    return [s.strip() for s in SENTENCE.findall(text) if s.strip()]
+
+
+def split_long(text: str) -> list[str]:
+    """Split a paragraph at sentence ends into pieces of at most MAX_CHARS where possible."""
+    if len(text) <= MAX_CHARS:
+        return [text]
+    pieces: list[str] = []
+    current = ""
+    for sentence in sentences(text):
+        if current and len(current) + len(sentence) > MAX_CHARS:
+            pieces.append(current)
+            current = ""
+        current = (
+            f"{current} {sentence}"
+            if current and not _cjk_edge(current, sentence)
+            else (current + sentence)
+        )
+    if current:
+        # A short tail reads better attached to its predecessor.
+        if pieces and len(current) < MIN_CHARS:
+            pieces[-1] += current
+        else:
+            pieces.append(current)
+    return pieces
+
+
+def _cjk_edge(left: str, right: str) -> bool:
+    return bool(re.match(r"[\u3000-\u9fff\uff00-\uffef]", left[-1] + right[0]))
+
+
+def paragraph_passages(blocks: list[Block]) -> list[tuple[str | None, str]]:
+    out: list[tuple[str | None, str]] = []
+    heading: str | None = None
+    pending = ""
+    for block in blocks:
+        if block.is_heading:
+            if pending:
+                out.append((heading, pending))
+                pending = ""
+            heading = block.text
+            continue
+        text = f"{pending}\n{block.text}" if pending else block.text
+        if len(text) < MIN_CHARS:
+            pending = text
+            continue
+        if pending and len(text) > MAX_CHARS:
+            out.append((heading, pending))
+            text = block.text
+        pending = ""
+        out.extend((heading, piece) for piece in split_long(text))
+    if pending:
+        out.append((heading, pending))
+    return out
+
+
+def transcript_passages(blocks: list[Block]) -> list[tuple[str | None, str]]:
+    """Group subtitle phrases into passages of roughly 150-300 characters."""
+    lines = [b.text for b in blocks]
+    out: list[tuple[str | None, str]] = []
+    current: list[str] = []
+    length = 0
+    for index, line in enumerate(lines):
+        current.append(line)
+        length += len(line) + 1
+        following = lines[index + 1] if index + 1 < len(lines) else ""
+        at_boundary = line[-1] in "。！？!?" or following.startswith(CONNECTIVES)
+        if (length >= TRANSCRIPT_MIN and at_boundary) or length + len(following) > TRANSCRIPT_MAX:
+            out.append((None, " ".join(current)))
+            current, length = [], 0
+    if current:
+        tail = " ".join(current)
+        if out and len(tail) < TRANSCRIPT_MIN / 2:
+            out[-1] = (None, f"{out[-1][1]} {tail}")
+        else:
+            out.append((None, tail))
+    return out
+
+
+def _fingerprint(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text).lower()
+    return re.sub(r"[\W_]+", "", text)
+
+
+def _trigrams(text: str) -> set[str]:
+    return {text[i : i + 3] for i in range(max(1, len(text) - 2))}
+
+
+def build_passages(doc: ParsedDocument, source_id: str) -> list[PassageDraft]:
+    """Passages of one document, in order, with exact and near-exact repeats dropped."""
+    raw = (
+        transcript_passages(doc.blocks)
+        if doc.shape == "transcript"
+        else paragraph_passages(doc.blocks)
+    )
+    drafts: list[PassageDraft] = []
+    seen: list[set[str]] = []
+    exact: set[str] = set()
+    for heading, text in raw:
+        fingerprint = _fingerprint(text)
+        if not fingerprint or fingerprint in exact:
+            continue
+        grams = _trigrams(fingerprint)
+        if any(len(grams & other) / len(grams | other) >= NEAR_DUPLICATE for other in seen):
+            continue
+        exact.add(fingerprint)
+        seen.append(grams)
+        drafts.append(PassageDraft(source_id, len(drafts), heading, text))
+    return drafts
