@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
 from bot.services import Services, build_services
 from bot.settings import Settings
+from bot.text import clean_text
+from retrieval.answer import Answer
+from retrieval.evaluation import evaluate, load_questions
+from retrieval.index import IndexBuildError
 from retrieval.ingest import IngestError, IngestReport
 from retrieval.store import SourceInfo, VersionInfo
 
@@ -91,6 +97,125 @@ def cmd_sources(services: Services, args: argparse.Namespace) -> int:
     return 0
 
 
+def answer_to_json(answer: Answer) -> dict:
+    return {
+        "question": answer.question,
+        "confidence": answer.confidence,
+        "reason": answer.reason,
+        "corpus_version": answer.corpus_version,
+        "as_of": answer.as_of.isoformat() if answer.as_of else None,
+        "passages": [
+            {
+                "source_file": q.source_file,
+                "title": q.title,
+                "outlet": q.outlet,
+                "author": q.author,
+                "published": q.published.isoformat() if q.published else None,
+                "url": q.url,
+                "kind": q.kind,
+                "text": q.text,
+                "highlight": q.highlight,
+                "score": q.score,
+            }
+            for q in answer.quotes
+        ],
+        "timings_ms": {k: round(v, 2) for k, v in answer.timings_ms.items()},
+    }
+
+
+def format_answer(answer: Answer, shown: int = 3) -> str:
+    lines = [f"[{answer.confidence.upper()}] {answer.reason}", ""]
+    if not answer.quotes:
+        lines.append("No passage in the corpus answers this.")
+    for number, quote in enumerate(answer.quotes[:shown], 1):
+        text = quote.text.replace(quote.highlight, f"»{quote.highlight}«", 1)
+        lines.append(f"[{number}] {text}")
+        lines.append("")
+    for number, quote in enumerate(answer.quotes[:shown], 1):
+        who = " / ".join(x for x in (quote.outlet, quote.author) if x)
+        when = quote.published.isoformat() if quote.published else "undated"
+        link = f" <{quote.url}>" if quote.url else ""
+        lines.append(f"  [{number}] {quote.title} — {who}, {when} ({quote.kind}){link}")
+    as_of = answer.as_of.isoformat() if answer.as_of else "unknown"
+    lines.append(f"Corpus version {answer.corpus_version}; sources as of {as_of}.")
+    return "\n".join(lines)
+
+
+def _start_engine(services: Services) -> bool:
+    try:
+        services.answers.start(triggered_by="cli")
+    except (IngestError, IndexBuildError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return False
+    return True
+
+
+def cmd_ask(services: Services, args: argparse.Namespace) -> int:
+    if args.question:
+        questions = [" ".join(args.question)]
+    elif args.json:
+        questions = None  # one per line from stdin, answered as they arrive
+    else:
+        print("error: give a question, or --json to read questions from stdin", file=sys.stderr)
+        return 2
+    if not _start_engine(services):
+        return 1
+    stream = questions if questions is not None else (ln.rstrip("\n") for ln in sys.stdin)
+    for question in stream:
+        if not question.strip():
+            continue
+        answer = services.answers.ask(clean_text(question))
+        if args.json:
+            print(json.dumps(answer_to_json(answer), ensure_ascii=False), flush=True)
+        else:
+            print(format_answer(answer))
+    return 0
+
+
+def cmd_eval(services: Services, args: argparse.Namespace) -> int:
+    try:
+        questions = load_questions(args.file)
+    except (OSError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if not _start_engine(services):
+        return 1
+    report = evaluate(questions, services.answers.ask)
+    metrics = report.metrics()
+    if args.json:
+        print(
+            json.dumps(
+                {**metrics, "labels": report.labels, "rows": report.rows}, ensure_ascii=False
+            )
+        )
+        return 0
+    for row in report.rows:
+        mark = (
+            "-" if not row["answerable"] else (row["rank"] + 1 if row["rank"] is not None else "x")
+        )
+        print(f"  {mark!s:>2} {row['confidence']:<6} {row['question']}")
+    print(
+        f"R@1 {metrics['R@1']:.2f}  R@3 {metrics['R@3']:.2f}  R@5 {metrics['R@5']:.2f}"
+        f"  MRR {metrics['MRR']:.2f}  over {metrics['answerable']} answerable"
+    )
+    print(
+        f"unanswerable labelled low/none: {metrics['unanswerable_labelled_low_or_none']}"
+        f"/{metrics['unanswerable']}  overconfident: {metrics['overconfident']}"
+        f"  labels: {report.labels}"
+    )
+    return 0
+
+
+def cmd_setup_model(services: Services, args: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    embedder = services.embedder
+    print(
+        f"{embedder.model_id}: ready under {services.settings.model_dir}"
+        f" ({time.perf_counter() - started:.1f} s)"
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="rumorbot", description="What is actually known about GPT-5 rumours, from the sources."
@@ -104,6 +229,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     sources = sub.add_parser("sources", help="list the sources and the corpus version")
     sources.set_defaults(func=cmd_sources)
+
+    ask = sub.add_parser("ask", help="answer a question from the corpus")
+    ask.add_argument("question", nargs="*", help="the question (omit with --json to read stdin)")
+    ask.add_argument("--json", action="store_true", help="one JSON object per line")
+    ask.set_defaults(func=cmd_ask)
+
+    ev = sub.add_parser("eval", help="score a question file (../shared/eval/dev.jsonl format)")
+    ev.add_argument("file", type=Path)
+    ev.add_argument("--json", action="store_true", help="metrics and per-question rows as JSON")
+    ev.set_defaults(func=cmd_eval)
+
+    model = sub.add_parser("setup-model", help="convert and load the embedding model once")
+    model.set_defaults(func=cmd_setup_model)
     return parser
 
 
@@ -116,7 +254,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         stream=sys.stderr,
     )
     # jieba and the model libraries are chatty at INFO.
-    for noisy in ("jieba", "sentence_transformers", "httpx", "alembic", "faiss"):
+    for noisy in ("jieba", "sentence_transformers", "httpx", "alembic", "faiss", "bm25s"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
         services = build_services(settings)

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from functools import cached_property
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.settings import Settings
 from retrieval.db import make_engine, session_factory, upgrade
+from retrieval.embedding import Embedder, load_embedder
+from retrieval.engine import AnswerEngine
+from retrieval.index import EmbeddingCache, IndexPublisher
 from retrieval.ingest import CorpusIngestor
 from retrieval.store import CorpusStore
 
@@ -23,6 +27,22 @@ class Services:
     sessions: sessionmaker[Session]
     store: CorpusStore
     ingestor: CorpusIngestor
+
+    @cached_property
+    def embedder(self) -> Embedder:
+        # Loading the model takes seconds: only commands that search pay for it.
+        return load_embedder(self.settings.embedder, self.settings.model_dir)
+
+    @cached_property
+    def publisher(self) -> IndexPublisher:
+        index_root = self.settings.index_dir / self.settings.embedder
+        return IndexPublisher(index_root, self.store, EmbeddingCache(self.sessions))
+
+    @cached_property
+    def answers(self) -> AnswerEngine:
+        return AnswerEngine(
+            self.store, self.ingestor, self.publisher, self.embedder, self.settings.corpus_dir
+        )
 
 
 def build_services(settings: Settings) -> Services:

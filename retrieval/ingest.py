@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from retrieval.documents import SkipFile, is_ignored, parse_document, read_text
 from retrieval.manifest import SourceEntry, load_manifest
 from retrieval.models import CorpusVersion, Passage, Source, utcnow
-from retrieval.passages import PassageDraft, build_passages
+from retrieval.passages import PARSER_VERSION, PassageDraft, build_passages
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +68,7 @@ Progress = Callable[[str], None]
 
 def _source_hash(raw_text: str, entry: SourceEntry | None) -> str:
     manifest = entry.model_dump_json() if entry else ""
-    return hashlib.sha256(f"{raw_text}\x00{manifest}".encode()).hexdigest()
+    return hashlib.sha256(f"{PARSER_VERSION}\x00{raw_text}\x00{manifest}".encode()).hexdigest()
 
 
 class CorpusIngestor:

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 from retrieval.documents import Block, ParsedDocument
 
+# Bump when parsing or cutting changes, so the next ingest re-derives every source's passages.
+PARSER_VERSION = 2
 MAX_CHARS = 360  # a passage longer than this is split at sentence ends
 MIN_CHARS = 60  # a paragraph shorter than this joins the next one in its section
 TRANSCRIPT_MIN, TRANSCRIPT_MAX = 150, 300
@@ -94,13 +96,17 @@ def paragraph_passages(blocks: list[Block]) -> list[tuple[str | None, str]]:
     out: list[tuple[str | None, str]] = []
     heading: str | None = None
     pending = ""
+    after_heading = False
     for block in blocks:
         if block.is_heading:
             if pending:
                 out.append((heading, pending))
                 pending = ""
-            heading = block.text
+            # A heading right under another one is a subsection: keep both as context.
+            heading = f"{heading} › {block.text}" if after_heading and heading else block.text
+            after_heading = True
             continue
+        after_heading = False
         text = f"{pending}\n{block.text}" if pending else block.text
         if len(text) < MIN_CHARS:
             pending = text

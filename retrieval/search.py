@@ -1,0 +1,219 @@
+"""Hybrid search: e5 dense similarity fused with BM25 over jieba and Latin tokens.
+
+Fusion is a convex combination of min-max-normalised scores over the candidate set. English
+questions are expanded into Chinese terms (CC-CEDICT plus a glossary) before BM25, so lexical
+evidence exists for them too. Weights were chosen by measurement (README, "Retrieval"): equal
+for non-Chinese questions; lexical-heavy for Chinese ones, where BM25 is the stronger signal.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from retrieval.embedding import Embedder
+from retrieval.expansion import expand
+from retrieval.index import IndexSnapshot
+from retrieval.lexical import (
+    EN_STOPWORDS,
+    ZH_STOPWORDS,
+    BM25Index,
+    chinese_tokens,
+    has_cjk,
+    normalise,
+    tokenize,
+)
+from retrieval.store import PassageRow, SourceInfo
+
+MAX_QUESTION_CHARS = 2000
+# "GPT-7", "Llama 4", "Opus 3.5", "o3", "GPT-4o": a name with a version.
+VERSIONED_NAME = re.compile(r"\b([A-Za-z][A-Za-z]*)[\s-]?(\d+(?:\.\d+)?[a-z]?)\b")
+CAPITALISED = re.compile(r"\b[A-Z][A-Za-z0-9*]+\b")
+
+
+@dataclass(frozen=True)
+class QueryAnalysis:
+    text: str
+    is_chinese: bool
+    tokens: tuple[str, ...]
+    # Each group is one idea of the question in the forms it may take in a passage, weighted
+    # by how rare it is in the corpus: "OpenAI" is everywhere, "通用验证器" is not.
+    term_groups: tuple[frozenset[str], ...]
+    weights: tuple[float, ...]
+    entities: tuple[str, ...]
+    missing_entities: tuple[str, ...]
+
+    def coverage(self, text: str) -> float:
+        """Weighted share of the question's ideas that a text mentions (0 if it has none)."""
+        total = sum(self.weights)
+        if not total:
+            return 0.0
+        norm = normalise(text)
+        found = sum(
+            w
+            for group, w in zip(self.term_groups, self.weights, strict=True)
+            if any(t in norm for t in group)
+        )
+        return found / total
+
+
+@dataclass(frozen=True)
+class Hit:
+    passage: PassageRow
+    source: SourceInfo
+    score: float
+    dense: float
+    lexical: float
+    dense_rank: int
+    lexical_rank: int | None
+    coverage: float
+
+
+@dataclass
+class SearchResult:
+    analysis: QueryAnalysis
+    hits: list[Hit]
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+
+def _entity_forms(name: str, version: str) -> frozenset[str]:
+    name, version = name.lower(), version.lower()
+    return frozenset(
+        {f"{name}-{version}", f"{name} {version}", f"{name}{version}", f"{version} {name}"}
+    )
+
+
+def _present(forms: frozenset[str], corpus_text: str) -> bool:
+    return any(form in corpus_text for form in forms)
+
+
+def analyse(question: str, corpus_text: str, lexical: BM25Index) -> QueryAnalysis:
+    text = question[:MAX_QUESTION_CHARS]
+    chinese = has_cjk(text)
+    groups: list[frozenset[str]] = []
+    entities: list[str] = []
+    missing: list[str] = []
+    covered_spans: list[tuple[int, int]] = []
+
+    for match in VERSIONED_NAME.finditer(normalise(text)):
+        name, version = match.groups()
+        if name in EN_STOPWORDS:
+            continue
+        forms = _entity_forms(name, version)
+        label = text[match.start() : match.end()]
+        entities.append(label)
+        covered_spans.append(match.span())
+        groups.append(forms)
+        if not _present(forms, corpus_text):
+            missing.append(label)
+    words = re.findall(r"[A-Za-z][A-Za-z0-9*.-]*", text)
+    first = words[0] if words and not chinese else None
+    for match in CAPITALISED.finditer(text):
+        word = match.group()
+        if word == first and match.start() == text.find(first):
+            continue
+        if any(a <= match.start() < b for a, b in covered_spans) or word.lower() in EN_STOPWORDS:
+            continue
+        forms = frozenset({word.lower(), *expand(word)})
+        entities.append(word)
+        groups.append(forms)
+        if not _present(forms, corpus_text):
+            missing.append(word)
+    named = {w.lower() for w in entities}
+    if chinese:
+        for token in dict.fromkeys(chinese_tokens(text)):
+            if len(token) >= 2 and token not in ZH_STOPWORDS:
+                groups.append(frozenset({token}))
+    else:
+        entity_text = " ".join(named)
+        for word in dict.fromkeys(re.findall(r"[a-z][a-z0-9*.-]*", normalise(text))):
+            if word in EN_STOPWORDS or word in entity_text or len(word) < 3:
+                continue
+            groups.append(frozenset({word, *expand(word)}))
+    tokens = tokenize(text)
+    if not chinese:
+        tokens += [t for term in expand(text) for t in tokenize(term)]
+    unique = tuple(dict.fromkeys(g for g in groups if g))
+    return QueryAnalysis(
+        text,
+        chinese,
+        tuple(tokens),
+        unique,
+        tuple(max((lexical.idf(form) for form in group), default=0.0) for group in unique),
+        tuple(dict.fromkeys(entities)),
+        tuple(dict.fromkeys(missing)),
+    )
+
+
+def _minmax(values: np.ndarray) -> np.ndarray:
+    if values.size == 0:
+        return values
+    low, high = float(values.min()), float(values.max())
+    return (values - low) / (high - low) if high > low else np.zeros_like(values)
+
+
+class HybridSearcher:
+    def __init__(
+        self,
+        embedder: Embedder,
+        candidates: int = 100,
+        dense_weight: float = 0.5,
+        dense_weight_chinese: float = 0.3,
+    ):
+        self.embedder = embedder
+        self.candidates = candidates
+        self.dense_weight = dense_weight
+        self.dense_weight_chinese = dense_weight_chinese
+
+    def search(self, snapshot: IndexSnapshot, question: str, k: int = 10) -> SearchResult:
+        timings: dict[str, float] = {}
+        started = time.perf_counter()
+        analysis = analyse(question, snapshot.corpus_text, snapshot.lexical)
+        timings["analyse"] = (time.perf_counter() - started) * 1000
+        n = len(snapshot.passages)
+        if n == 0 or not analysis.text.strip():
+            return SearchResult(analysis, [], timings)
+
+        t = time.perf_counter()
+        query = np.asarray(self.embedder.embed_queries([analysis.text]), dtype=np.float32)
+        timings["embed"] = (time.perf_counter() - t) * 1000
+
+        t = time.perf_counter()
+        depth = min(self.candidates, n)
+        _, dense_ids = snapshot.dense.search(query, depth)
+        lexical_all = snapshot.lexical.scores(list(analysis.tokens))
+        lexical_ids = np.argsort(-lexical_all)[:depth]
+        lexical_ids = lexical_ids[lexical_all[lexical_ids] > 0]
+        candidates = np.unique(np.concatenate([dense_ids[0][dense_ids[0] >= 0], lexical_ids]))
+        # Exact cosine for every candidate, including those only BM25 found.
+        dense = snapshot.vectors[candidates] @ query[0]
+        lexical = lexical_all[candidates]
+        weight = self.dense_weight_chinese if analysis.is_chinese else self.dense_weight
+        fused = weight * _minmax(dense) + (1 - weight) * _minmax(lexical)
+        dense_rank = np.empty(len(candidates), dtype=int)
+        dense_rank[np.argsort(-dense)] = np.arange(len(candidates))
+        lexical_rank = np.empty(len(candidates), dtype=int)
+        lexical_rank[np.argsort(-lexical)] = np.arange(len(candidates))
+        order = np.argsort(-fused, kind="stable")[:k]
+        timings["search"] = (time.perf_counter() - t) * 1000
+
+        hits = []
+        for i in order:
+            passage = snapshot.passages[candidates[i]]
+            hits.append(
+                Hit(
+                    passage=passage,
+                    source=snapshot.sources[passage.source_id],
+                    score=float(fused[i]),
+                    dense=float(dense[i]),
+                    lexical=float(lexical[i]),
+                    dense_rank=int(dense_rank[i]),
+                    lexical_rank=int(lexical_rank[i]) if lexical[i] > 0 else None,
+                    coverage=analysis.coverage(f"{passage.heading or ''}\n{passage.text}"),
+                )
+            )
+        timings["total"] = (time.perf_counter() - started) * 1000
+        return SearchResult(analysis, hits, timings)

@@ -1,0 +1,121 @@
+"""Search and answer composition through the real pipeline (hashing embedder: no model)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from retrieval.answer import best_sentence
+from retrieval.db import make_engine, session_factory, upgrade
+from retrieval.embedding import HashingEmbedder
+from retrieval.engine import AnswerEngine, NotReady
+from retrieval.index import EmbeddingCache, IndexPublisher
+from retrieval.ingest import CorpusIngestor
+from retrieval.lexical import latin_tokens, tokenize
+from retrieval.search import analyse
+from retrieval.store import CorpusStore
+
+
+def make_engine_for(corpus_dir: Path, tmp_path: Path, embedder=None) -> AnswerEngine:
+    engine = make_engine(f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    upgrade(engine)
+    sessions = session_factory(engine)
+    store = CorpusStore(sessions)
+    publisher = IndexPublisher(tmp_path / "indexes", store, EmbeddingCache(sessions))
+    return AnswerEngine(
+        store, CorpusIngestor(sessions), publisher, embedder or HashingEmbedder(), corpus_dir
+    )
+
+
+@pytest.fixture
+def answers(corpus_dir: Path, tmp_path: Path) -> AnswerEngine:
+    engine = make_engine_for(corpus_dir, tmp_path)
+    engine.start()
+    return engine
+
+
+def test_versions_and_names_are_tokens() -> None:
+    assert latin_tokens("Why was Opus 3.5 not released? GPT‑4o, o3 and Q*") == [
+        "opus",
+        "3.5",
+        "released",
+        "gpt-4o",
+        "gpt",
+        "4o",
+        "o3",
+        "q*",
+    ]
+    assert "预训练" in tokenize("OpenAI仍然没有启动GPT-5的预训练")
+
+
+def test_engine_is_not_ready_before_start(corpus_dir: Path, tmp_path: Path) -> None:
+    engine = make_engine_for(corpus_dir, tmp_path)
+    with pytest.raises(NotReady):
+        engine.ask("anything")
+    engine.start()  # an empty database is ingested first
+    assert engine.ready and engine.snapshot.version == 1
+
+
+def test_unknown_names_get_none_and_no_quotes(answers: AnswerEngine) -> None:
+    answer = answers.ask("When will GPT-7 be released?")
+    assert answer.confidence == "none"
+    assert "GPT-7" in answer.reason
+    assert answer.quotes == []
+    assert answers.ask("Llama 4 有多少参数？").confidence == "none"
+
+
+def test_partly_unknown_names_cap_the_label(answers: AnswerEngine) -> None:
+    answer = answers.ask("Did Gemini 3 beat Opus 3.5?")
+    assert answer.confidence == "low" and "Gemini 3" in answer.reason
+
+
+def test_quotes_are_verbatim_passages(answers: AnswerEngine) -> None:
+    answer = answers.ask("Orion 为什么失败？")
+    texts = {p.text for p in answers.snapshot.passages}
+    assert answer.quotes
+    for quote in answer.quotes:
+        assert quote.text in texts
+        assert quote.highlight in quote.text
+    assert answer.corpus_version == answers.snapshot.version
+    assert answer.as_of is not None
+
+
+def test_no_near_identical_quotes(answers: AnswerEngine) -> None:
+    answer = answers.ask("gpt2-chatbot 到底是什么模型？")
+    squashed = [re.sub(r"\s+", "", q.text) for q in answer.quotes]
+    assert len(set(squashed)) == len(squashed)
+
+
+def test_chinese_lexical_match_ranks_first(answers: AnswerEngine) -> None:
+    answer = answers.ask("什么是通用验证器？")
+    assert any("通用验证器" in q.text for q in answer.quotes[:2])
+
+
+def test_english_question_reaches_chinese_text_through_expansion(answers: AnswerEngine) -> None:
+    analysis = analyse(
+        "What is distillation?", answers.snapshot.corpus_text, answers.snapshot.lexical
+    )
+    assert "蒸馏" in analysis.tokens
+    answer = answers.ask("What is distillation?")
+    assert any("蒸馏" in q.text for q in answer.quotes[:3])
+
+
+def test_best_sentence_prefers_the_covering_one(answers: AnswerEngine) -> None:
+    analysis = analyse("通用验证器", answers.snapshot.corpus_text, answers.snapshot.lexical)
+    text = "第一句话与此无关。据悉，内部正在开发一种“通用验证器”。最后一句也无关。"
+    assert best_sentence(text, analysis) == "据悉，内部正在开发一种“通用验证器”。"
+
+
+def test_reload_swaps_to_the_new_corpus(answers: AnswerEngine, corpus_dir: Path) -> None:
+    old = answers.snapshot
+    (corpus_dir / "005_new.txt").write_text(
+        "Zorblax 9 发布传闻\n\n据报道，Zorblax 9 模型将在明年发布，这是一个全新的测试传闻。\n"
+    )
+    report = answers.reload(triggered_by="U123")
+    assert report.ingest.added == ["005_new.txt"]
+    assert answers.snapshot.version > old.version
+    assert answers.ask("When will Zorblax 9 be released?").confidence != "none"
+    # The old snapshot is untouched: a query that started on it finishes on it.
+    assert all(p.source_id != "005_new.txt" for p in old.passages)

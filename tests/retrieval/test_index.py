@@ -1,0 +1,98 @@
+"""Index build, validation, atomic publication, snapshots and the embedding cache."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from retrieval.embedding import HashingEmbedder
+from retrieval.index import POINTER, EmbeddingCache, IndexBuildError, IndexPublisher
+from retrieval.ingest import CorpusIngestor
+from retrieval.store import CorpusStore
+
+
+class CountingEmbedder(HashingEmbedder):
+    def __init__(self) -> None:
+        super().__init__()
+        self.embedded = 0
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray:
+        self.embedded += len(texts)
+        return super().embed_passages(texts)
+
+
+@pytest.fixture
+def publisher(sessions, tmp_path: Path) -> IndexPublisher:
+    return IndexPublisher(tmp_path / "indexes", CorpusStore(sessions), EmbeddingCache(sessions))
+
+
+def test_build_publish_and_load(sessions, corpus_dir: Path, publisher: IndexPublisher) -> None:
+    CorpusIngestor(sessions).ingest(corpus_dir)
+    embedder = CountingEmbedder()
+    report = publisher.build(embedder)
+    snapshot = publisher.load_current()
+    db_count = CorpusStore(sessions).current_version().passage_count
+    assert report.manifest.passage_count == db_count == len(snapshot.passages)
+    assert snapshot.dense.ntotal == db_count and snapshot.dense.d == embedder.dim
+    assert publisher.is_current(embedder)
+    assert (publisher.root / POINTER).read_text().strip() == report.directory.name
+    with pytest.raises(ValueError):
+        snapshot.vectors[0, 0] = 1.0  # snapshots are read-only
+    with pytest.raises(TypeError):
+        snapshot.sources["x"] = None  # type: ignore[index]
+
+
+def test_reload_embeds_only_new_passages(sessions, corpus_dir: Path, publisher) -> None:
+    ingestor = CorpusIngestor(sessions)
+    ingestor.ingest(corpus_dir)
+    embedder = CountingEmbedder()
+    first = publisher.build(embedder)
+    assert first.embedded == first.manifest.passage_count
+    assert publisher.build(embedder).embedded == 0  # same corpus: all from the cache
+    target = next(corpus_dir.glob("001_*.txt"))
+    target.write_text(target.read_text().replace("但为什么这么多喧嚣？", "但为什么有这么多喧嚣？"))
+    ingestor.ingest(corpus_dir)
+    assert publisher.build(embedder).embedded == 1
+
+
+def test_failed_build_keeps_the_old_index(
+    sessions, corpus_dir: Path, publisher, monkeypatch
+) -> None:
+    ingestor = CorpusIngestor(sessions)
+    ingestor.ingest(corpus_dir)
+    embedder = HashingEmbedder()
+    good = publisher.build(embedder)
+    target = next(corpus_dir.glob("001_*.txt"))
+    target.write_text(target.read_text().replace("但为什么这么多喧嚣？", "但为什么有这么多喧嚣？"))
+    ingestor.ingest(corpus_dir)
+
+    def corrupt(self, snapshot, embedder, expected_passages):
+        raise IndexBuildError("passage abc is not found by its own text")
+
+    monkeypatch.setattr(IndexPublisher, "validate", corrupt)
+    with pytest.raises(IndexBuildError):
+        publisher.build(embedder)
+    assert publisher.load_current().directory == good.directory
+    assert not [p for p in publisher.root.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_validation_rejects_a_wrong_index(sessions, corpus_dir: Path, publisher) -> None:
+    CorpusIngestor(sessions).ingest(corpus_dir)
+    embedder = HashingEmbedder()
+    publisher.build(embedder)
+    snapshot = publisher.load_current()
+    with pytest.raises(IndexBuildError, match="vectors for"):
+        publisher.validate(snapshot, embedder, expected_passages=len(snapshot.passages) + 1)
+    with pytest.raises(IndexBuildError, match="dimension"):
+        publisher.validate(snapshot, HashingEmbedder(dim=64), len(snapshot.passages))
+
+
+def test_unreadable_index_is_an_error(tmp_path: Path, sessions) -> None:
+    root = tmp_path / "indexes"
+    (root / "v1-broken").mkdir(parents=True)
+    (root / POINTER).write_text("v1-broken\n")
+    publisher = IndexPublisher(root, CorpusStore(sessions), EmbeddingCache(sessions))
+    with pytest.raises(IndexBuildError, match="unreadable"):
+        publisher.load_current()

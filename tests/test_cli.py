@@ -1,0 +1,87 @@
+"""The `rumorbot` command line, run as a user runs it (a subprocess, the embedded SQLite)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def rumorbot(*args: str, env: dict[str, str], stdin: str | None = None):
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        cwd=ROOT,
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+@pytest.fixture
+def env(tmp_path: Path, corpus_dir: Path) -> dict[str, str]:
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("RUMORBOT_", "SLACK_"))}
+    base.pop("DATABASE_URL", None)
+    return {
+        **base,
+        "RUMORBOT_DATA_DIR": str(tmp_path / "data"),
+        "RUMORBOT_CORPUS_DIR": str(corpus_dir),
+        "RUMORBOT_EMBEDDER": "hashing",
+    }
+
+
+def test_ingest_twice_and_list_sources(env: dict[str, str]) -> None:
+    first = rumorbot("ingest", env=env)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.count("added") == 5
+    second = rumorbot("ingest", env=env)
+    assert "No changes" in second.stdout
+    listing = rumorbot("sources", env=env)
+    assert "GPT-5难产内幕曝光" in listing.stdout and "2025-08-03" in listing.stdout
+    assert "Corpus version 1" in listing.stdout
+
+
+def test_ask_json_from_stdin_in_order(env: dict[str, str]) -> None:
+    result = rumorbot(
+        "ask", "--json", env=env, stdin="Orion 为什么失败？\n\nWhen will GPT-7 be released?\n"
+    )
+    assert result.returncode == 0, result.stderr
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["question"] for r in rows] == ["Orion 为什么失败？", "When will GPT-7 be released?"]
+    first, second = rows
+    assert first["confidence"] in {"high", "medium", "low"}
+    passage = first["passages"][0]
+    assert set(passage) >= {"source_file", "title", "outlet", "published", "url", "text", "score"}
+    assert passage["source_file"].endswith(".txt")
+    assert "total" in first["timings_ms"]
+    assert second["confidence"] == "none" and second["passages"] == []
+
+
+def test_ask_text_and_eval(env: dict[str, str], tmp_path: Path) -> None:
+    result = rumorbot("ask", "什么是通用验证器？", env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("[") and "Corpus version" in result.stdout
+    questions = tmp_path / "q.jsonl"
+    questions.write_text(
+        '{"question": "什么是通用验证器？", "doc": "003", "gold": ["通用验证器"]}\n'
+        '{"question": "When will GPT-7 be released?", "doc": "none", "gold": []}\n'
+    )
+    scored = rumorbot("eval", str(questions), "--json", env=env)
+    metrics = json.loads(scored.stdout)
+    assert metrics["answerable"] == 1 and metrics["unanswerable_labelled_low_or_none"] == 1
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("not json\n")
+    assert rumorbot("eval", str(bad), env=env).returncode == 2
+
+
+def test_secrets_never_reach_the_output(env: dict[str, str]) -> None:
+    secret = "xoxb-very-secret-token-value"
+    result = rumorbot("-v", "sources", env={**env, "SLACK_BOT_TOKEN": secret})
+    assert secret not in result.stdout + result.stderr
