@@ -97,32 +97,6 @@ def cmd_sources(services: Services, args: argparse.Namespace) -> int:
     return 0
 
 
-def answer_to_json(answer: Answer) -> dict:
-    return {
-        "question": answer.question,
-        "confidence": answer.confidence,
-        "reason": answer.reason,
-        "corpus_version": answer.corpus_version,
-        "as_of": answer.as_of.isoformat() if answer.as_of else None,
-        "passages": [
-            {
-                "source_file": q.source_file,
-                "title": q.title,
-                "outlet": q.outlet,
-                "author": q.author,
-                "published": q.published.isoformat() if q.published else None,
-                "url": q.url,
-                "kind": q.kind,
-                "text": q.text,
-                "highlight": q.highlight,
-                "score": q.score,
-            }
-            for q in answer.quotes
-        ],
-        "timings_ms": {k: round(v, 2) for k, v in answer.timings_ms.items()},
-    }
-
-
 def format_answer(answer: Answer, shown: int = 3) -> str:
     lines = [f"[{answer.confidence.upper()}] {answer.reason}", ""]
     if not answer.quotes:
@@ -166,7 +140,7 @@ def cmd_ask(services: Services, args: argparse.Namespace) -> int:
             continue
         answer = services.answers.ask(clean_text(question))
         if args.json:
-            print(json.dumps(answer_to_json(answer), ensure_ascii=False), flush=True)
+            print(json.dumps(answer.to_json(), ensure_ascii=False), flush=True)
         else:
             print(format_answer(answer))
     return 0
@@ -216,6 +190,21 @@ def cmd_setup_model(services: Services, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(services: Services, args: argparse.Namespace) -> int:
+    from bot.app import ConfigurationError
+    from bot.server import RumorServer
+
+    settings = services.settings
+    socket_mode = args.socket or settings.slack_app_token is not None
+    port = args.port or settings.port
+    try:
+        RumorServer(services, port=port, socket_mode=socket_mode, host=args.host).run()
+    except ConfigurationError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="rumorbot", description="What is actually known about GPT-5 rumours, from the sources."
@@ -239,6 +228,12 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("file", type=Path)
     ev.add_argument("--json", action="store_true", help="metrics and per-question rows as JSON")
     ev.set_defaults(func=cmd_eval)
+
+    serve = sub.add_parser("serve", help="run the Slack app (HTTP, or Socket Mode)")
+    serve.add_argument("--port", type=int, help="HTTP port (default: $PORT, else 3000)")
+    serve.add_argument("--host", default="0.0.0.0", help="address to listen on")
+    serve.add_argument("--socket", action="store_true", help="Socket Mode (needs SLACK_APP_TOKEN)")
+    serve.set_defaults(func=cmd_serve)
 
     model = sub.add_parser("setup-model", help="convert and load the embedding model once")
     model.set_defaults(func=cmd_setup_model)

@@ -9,10 +9,13 @@ from functools import cached_property
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.metrics import Metrics
+from bot.records import AnswerRecords
 from bot.settings import Settings
 from retrieval.db import make_engine, session_factory, upgrade
 from retrieval.embedding import Embedder, load_embedder
 from retrieval.engine import AnswerEngine
+from retrieval.expansion import QueryExpander
 from retrieval.index import EmbeddingCache, IndexPublisher
 from retrieval.ingest import CorpusIngestor
 from retrieval.store import CorpusStore
@@ -39,9 +42,22 @@ class Services:
         return IndexPublisher(index_root, self.store, EmbeddingCache(self.sessions))
 
     @cached_property
+    def records(self) -> AnswerRecords:
+        return AnswerRecords(self.sessions)
+
+    @cached_property
+    def metrics(self) -> Metrics:
+        return Metrics()
+
+    @cached_property
     def answers(self) -> AnswerEngine:
         return AnswerEngine(
-            self.store, self.ingestor, self.publisher, self.embedder, self.settings.corpus_dir
+            self.store,
+            self.ingestor,
+            self.publisher,
+            self.embedder,
+            self.settings.corpus_dir,
+            QueryExpander(cache_dir=self.settings.model_dir),
         )
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from retrieval.index import IndexSnapshot
 from retrieval.passages import sentences
@@ -53,6 +54,33 @@ class Answer:
     corpus_version: int | None
     as_of: date | None
     timings_ms: dict[str, float] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """The machine-readable answer (`rumorbot ask --json`, the answer log)."""
+        return {
+            "question": self.question,
+            "confidence": self.confidence,
+            "reason": self.reason,
+            "corpus_version": self.corpus_version,
+            "as_of": self.as_of.isoformat() if self.as_of else None,
+            "passages": [
+                {
+                    "passage_id": q.passage_id,
+                    "source_file": q.source_file,
+                    "title": q.title,
+                    "outlet": q.outlet,
+                    "author": q.author,
+                    "published": q.published.isoformat() if q.published else None,
+                    "url": q.url,
+                    "kind": q.kind,
+                    "text": q.text,
+                    "highlight": q.highlight,
+                    "score": q.score,
+                }
+                for q in self.quotes
+            ],
+            "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
+        }
 
 
 def _trigrams(text: str) -> set[str]:

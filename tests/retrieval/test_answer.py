@@ -94,8 +94,9 @@ def test_chinese_lexical_match_ranks_first(answers: AnswerEngine) -> None:
 
 
 def test_english_question_reaches_chinese_text_through_expansion(answers: AnswerEngine) -> None:
+    snap = answers.snapshot
     analysis = analyse(
-        "What is distillation?", answers.snapshot.corpus_text, answers.snapshot.lexical
+        "What is distillation?", snap.corpus_text, snap.lexical, answers.searcher.expander
     )
     assert "蒸馏" in analysis.tokens
     answer = answers.ask("What is distillation?")
@@ -103,7 +104,8 @@ def test_english_question_reaches_chinese_text_through_expansion(answers: Answer
 
 
 def test_best_sentence_prefers_the_covering_one(answers: AnswerEngine) -> None:
-    analysis = analyse("通用验证器", answers.snapshot.corpus_text, answers.snapshot.lexical)
+    snap = answers.snapshot
+    analysis = analyse("通用验证器", snap.corpus_text, snap.lexical, answers.searcher.expander)
     text = "第一句话与此无关。据悉，内部正在开发一种“通用验证器”。最后一句也无关。"
     assert best_sentence(text, analysis) == "据悉，内部正在开发一种“通用验证器”。"
 
