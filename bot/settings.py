@@ -21,6 +21,7 @@ class Settings(BaseSettings):
     embedder: Literal["e5", "hashing"] = "e5"
     max_file_bytes: int = 2_000_000
     log_level: str = "INFO"
+    port: int = Field(default=3000, validation_alias=AliasChoices("PORT", "RUMORBOT_PORT"))
 
     database_url: str | None = Field(
         default=None, validation_alias=AliasChoices("DATABASE_URL", "RUMORBOT_DATABASE_URL")

@@ -1,0 +1,79 @@
+"""The Bolt app factory: settings and services in, a wired `App` out. No module-level app."""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from slack_bolt import App, BoltResponse
+from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+)
+
+from bot.listeners import register_listeners
+from bot.services import Services
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class ConfigurationError(RuntimeError):
+    pass
+
+
+def web_client(settings: Settings) -> WebClient:
+    if settings.slack_bot_token is None:
+        raise ConfigurationError("SLACK_BOT_TOKEN is not set")
+    base_url = settings.slack_api_base_url.rstrip("/") + "/"
+    return WebClient(
+        token=settings.slack_bot_token.get_secret_value(),
+        base_url=base_url,
+        # 429s wait for Retry-After; dropped connections are retried. Both happen after the
+        # ack, in the listener's worker thread, so Slack's 3-second deadline is never at stake.
+        retry_handlers=[
+            RateLimitErrorRetryHandler(max_retry_count=3),
+            ConnectionErrorRetryHandler(max_retry_count=3),
+        ],
+    )
+
+
+def create_app(
+    settings: Settings,
+    services: Services,
+    socket_mode: bool = False,
+    executor: ThreadPoolExecutor | None = None,
+) -> App:
+    if not socket_mode and settings.slack_signing_secret is None:
+        raise ConfigurationError("SLACK_SIGNING_SECRET is not set (or use Socket Mode)")
+    if socket_mode and settings.slack_app_token is None:
+        raise ConfigurationError("Socket Mode needs SLACK_APP_TOKEN")
+    secret = (
+        settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
+    )
+    app = App(
+        client=web_client(settings),
+        signing_secret=secret,
+        # Listeners ack first and answer after: the ack goes back while the work goes on.
+        process_before_response=False,
+        ignoring_self_events_enabled=True,
+        raise_error_for_unhandled_request=False,
+        # The server drains this pool on SIGTERM so in-flight answers are still posted.
+        listener_executor=executor or ThreadPoolExecutor(max_workers=8),
+    )
+    register_listeners(app, services)
+
+    @app.error
+    def on_error(error: Exception, body: dict[str, Any]) -> BoltResponse | None:
+        # Last line of defence: listeners handle their own failures; this logs the rest.
+        services.metrics.errors.labels("unhandled").inc()
+        log.error(
+            "unhandled error in a listener",
+            exc_info=error,
+            extra={"event_id": (body or {}).get("event_id"), "type": (body or {}).get("type")},
+        )
+        return None
+
+    return app

@@ -1,0 +1,194 @@
+"""Block Kit rendering of answers, listings and help. Every untrusted string is escaped here."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from bot.records import Stats
+from bot.text import escape_mrkdwn, truncate
+from retrieval.ingest import IngestReport
+from retrieval.store import SourceInfo, VersionInfo
+
+Block = dict[str, Any]
+SECTION_LIMIT = 3000  # Slack's cap on a section's text
+MAX_BLOCKS = 50
+SHOWN_QUOTES = 3
+LABEL_BADGE = {
+    "high": ":large_green_circle: *High confidence*",
+    "medium": ":large_yellow_circle: *Medium confidence*",
+    "low": ":large_orange_circle: *Low confidence*",
+    "none": ":white_circle: *Not in the sources*",
+}
+KIND_TIER = {
+    "report": "report",
+    "analysis": "analysis",
+    "transcript": "retelling",
+    "commentary": "commentary",
+}
+
+
+def _section(text: str) -> Block:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": truncate(text, SECTION_LIMIT)}}
+
+
+def _context(text: str) -> Block:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": truncate(text, 2000)}]}
+
+
+def _date(value: str | date | None) -> str:
+    if not value:
+        return "undated"
+    return value if isinstance(value, str) else value.isoformat()
+
+
+def citation(number: int, passage: dict[str, Any]) -> str:
+    title = escape_mrkdwn(passage["title"])
+    url = passage.get("url")
+    # A URL from our own corpus, but still: no "|" or ">" may end the link early.
+    linked = f"<{escape_mrkdwn(url).replace('|', '%7C')}|{title}>" if url else f"*{title}*"
+    who = " / ".join(escape_mrkdwn(x) for x in (passage.get("outlet"), passage.get("author")) if x)
+    kind = KIND_TIER.get(passage.get("kind") or "", passage.get("kind") or "source")
+    when = _date(passage.get("published"))
+    return f"[{number}] {linked} — {who or 'unknown outlet'}, {when} ({kind})"
+
+
+def quote_text(passage: dict[str, Any]) -> str:
+    """The passage as a Slack quote, its most relevant sentence in bold."""
+    text, highlight = passage["text"], passage.get("highlight") or ""
+    if highlight and highlight in text:
+        before, _, after = text.partition(highlight)
+        body = f"{escape_mrkdwn(before)}*{escape_mrkdwn(highlight).strip()}*{escape_mrkdwn(after)}"
+    else:
+        body = escape_mrkdwn(text)
+    return "\n".join(f"> {line}" if line.strip() else ">" for line in body.split("\n"))
+
+
+def answer_blocks(
+    answer: dict[str, Any], answer_id: int | None = None, shareable: bool = False
+) -> list[Block]:
+    question = escape_mrkdwn(truncate(answer["question"], 300))
+    badge = LABEL_BADGE.get(answer["confidence"], answer["confidence"])
+    blocks: list[Block] = [
+        _section(f"{badge} — {escape_mrkdwn(answer['reason'])}\n*Q:* {question}"),
+    ]
+    passages = answer["passages"][:SHOWN_QUOTES]
+    if not passages:
+        blocks.append(
+            _section(
+                "No passage in the corpus answers this. Try `/rumor sources` to see what it covers."
+            )
+        )
+    for number, passage in enumerate(passages, 1):
+        budget = SECTION_LIMIT - 10
+        blocks.append(_section(truncate(quote_text(passage), budget) + f" [{number}]"))
+    if passages:
+        blocks.append({"type": "divider"})
+        blocks.append(_context("\n".join(citation(n, p) for n, p in enumerate(passages, 1))))
+    as_of = _date(answer.get("as_of"))
+    blocks.append(
+        _context(f"Corpus version {answer.get('corpus_version')} · sources as of {as_of}")
+    )
+    if answer_id is not None:
+        elements: list[Block] = [
+            _button("👍 Helpful", "feedback_up", answer_id),
+            _button("👎 Not helpful", "feedback_down", answer_id),
+        ]
+        if shareable:
+            elements.insert(0, _button("Share in channel", "share_answer", answer_id, "primary"))
+        blocks.append({"type": "actions", "block_id": f"answer:{answer_id}", "elements": elements})
+    return blocks[:MAX_BLOCKS]
+
+
+def _button(label: str, action_id: str, answer_id: int, style: str | None = None) -> Block:
+    button: Block = {
+        "type": "button",
+        "text": {"type": "plain_text", "text": label, "emoji": True},
+        "action_id": action_id,
+        "value": str(answer_id),
+    }
+    if style:
+        button["style"] = style
+    return button
+
+
+def answer_fallback(answer: dict[str, Any]) -> str:
+    """Notification text: plain, short, escaped."""
+    return escape_mrkdwn(f"{answer['confidence']} confidence: {answer['reason']}")
+
+
+def sources_blocks(
+    sources: list[SourceInfo], version: VersionInfo | None, last_reload: datetime | None
+) -> list[Block]:
+    if not sources:
+        return [_section("The corpus is empty. An admin can run `/rumor reload`.")]
+    blocks: list[Block] = [_section(f"*{len(sources)} sources* in the corpus:")]
+    for s in sources[: MAX_BLOCKS - 3]:
+        title = escape_mrkdwn(s.title)
+        title = f"<{escape_mrkdwn(s.url).replace('|', '%7C')}|{title}>" if s.url else f"*{title}*"
+        who = " / ".join(escape_mrkdwn(x) for x in (s.outlet, s.author) if x) or "unknown outlet"
+        blocks.append(
+            _section(
+                f"{title}\n{who} · {_date(s.published)} · {s.kind or 'unclassified'}"
+                f" · {s.passage_count} passages · `{escape_mrkdwn(s.id)}`"
+            )
+        )
+    stamp = last_reload.strftime("%Y-%m-%d %H:%M UTC") if last_reload else "never"
+    blocks.append(
+        _context(f"Corpus version {version.id if version else '—'} · last reload {stamp}")
+    )
+    return blocks
+
+
+def help_blocks() -> list[Block]:
+    return [
+        _section(
+            "*rumorbot* answers questions about GPT-5 rumours by quoting its sources, with a"
+            " confidence label that says how well they support the answer."
+        ),
+        _section(
+            "*Ask*\n• mention me: `@rumorbot why was Opus 3.5 not released?`\n"
+            "• or DM me a question, in English or Chinese: `Orion 为什么失败？`\n"
+            "• or `/rumor ask has OpenAI started pretraining GPT-5?` (private, with a Share button)"
+        ),
+        _section(
+            "*Other commands*\n• `/rumor sources`: what the corpus holds\n"
+            "• `/rumor help`: this message\n"
+            "• `/rumor reload`: re-read the corpus (admins)\n"
+            "• `/rumor stats`: questions, labels and feedback (admins)"
+        ),
+    ]
+
+
+def usage_hint() -> str:
+    return (
+        "Ask me a question about GPT-5 rumours, e.g. `why was Opus 3.5 not released?`"
+        " (`/rumor help` for more)."
+    )
+
+
+def reload_report_text(report: IngestReport, served_version: int, duration_s: float) -> str:
+    lines = [f"*Reload finished* in {duration_s:.1f} s: serving corpus version {served_version}."]
+    for label, names in (
+        ("Added", report.added),
+        ("Changed", report.changed),
+        ("Removed", report.removed),
+    ):
+        if names:
+            lines.append(f"{label}: " + ", ".join(f"`{escape_mrkdwn(n)}`" for n in names))
+    if not report.has_changes:
+        lines.append("No source changed.")
+    for item in report.skipped:
+        lines.append(f"Skipped `{escape_mrkdwn(item.file)}`: {escape_mrkdwn(item.reason)}")
+    for warning in report.warnings[:10]:
+        lines.append(f"Warning: {escape_mrkdwn(warning)}")
+    lines.append(f"{report.passage_count} passages in {report.source_count} sources.")
+    return truncate("\n".join(lines), SECTION_LIMIT)
+
+
+def stats_text(stats: Stats) -> str:
+    labels = ", ".join(f"{k}: {v}" for k, v in sorted(stats.by_label.items())) or "none yet"
+    return (
+        f"*Questions answered:* {stats.questions}\n*By label:* {labels}\n"
+        f"*Feedback:* 👍 {stats.thumbs_up} · 👎 {stats.thumbs_down}"
+    )

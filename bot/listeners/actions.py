@@ -1,0 +1,68 @@
+"""Button actions on answers: 👍 / 👎 feedback and sharing a private answer to the channel."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+
+from bot.blocks import answer_blocks, answer_fallback
+from bot.services import Services
+
+log = logging.getLogger(__name__)
+
+
+def _answer_id(body: dict[str, Any]) -> int | None:
+    try:
+        return int(body["actions"][0]["value"])
+    except (KeyError, IndexError, TypeError, ValueError):
+        return None
+
+
+def register(app: App, services: Services) -> None:
+    def vote(ack: Ack, body: dict[str, Any], respond: Respond, value: int) -> None:
+        ack()
+        answer_id = _answer_id(body)
+        try:
+            if answer_id is None:
+                raise KeyError("no answer id")
+            services.records.vote(answer_id, body["user"]["id"], value)
+        except KeyError:
+            respond(
+                text="Sorry, I can't find that answer any more.",
+                response_type="ephemeral",
+                replace_original=False,
+            )
+            return
+        respond(text="Thanks for the feedback!", response_type="ephemeral", replace_original=False)
+
+    @app.action("feedback_up")
+    def on_up(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+        vote(ack, body, respond, +1)
+
+    @app.action("feedback_down")
+    def on_down(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+        vote(ack, body, respond, -1)
+
+    @app.action("share_answer")
+    def on_share(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
+        ack()
+        answer_id = _answer_id(body)
+        answer = services.records.answer(answer_id) if answer_id is not None else None
+        channel = (body.get("channel") or {}).get("id")
+        if answer is None or channel is None:
+            respond(text="Sorry, I can't share that answer any more.", replace_original=False)
+            return
+        user = body["user"]["id"]
+        client.chat_postMessage(
+            channel=channel,
+            text=f"<@{user}> shared: {answer_fallback(answer)}",
+            blocks=[
+                {"type": "context", "elements": [{"type": "mrkdwn", "text": f"<@{user}> asked:"}]},
+                *answer_blocks(answer, answer_id)[:49],
+            ],
+            unfurl_links=False,
+        )
+        respond(delete_original=True)

@@ -1,0 +1,47 @@
+"""Shared by the listeners: answer a question, log it, and say sorry well when that fails."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from bot.services import Services
+from bot.text import clean_text, slack_to_plain
+from retrieval.engine import NotReady
+
+log = logging.getLogger(__name__)
+
+
+def question_from(text: str | None) -> str:
+    return clean_text(slack_to_plain(text or ""))
+
+
+def answer_and_log(
+    services: Services, question: str, *, surface: str, user_id: str | None, channel_id: str | None
+) -> tuple[dict[str, Any], int]:
+    started = time.perf_counter()
+    answer = services.answers.ask(question).to_json()
+    answer_id = services.records.log_answer(
+        surface=surface, user_id=user_id, channel_id=channel_id, question=question, answer=answer
+    )
+    services.metrics.observe_answer(answer["confidence"], time.perf_counter() - started)
+    log.info(
+        "answered",
+        extra={
+            "surface": surface,
+            "answer_id": answer_id,
+            "label": answer["confidence"],
+            "latency_ms": round((time.perf_counter() - started) * 1000, 1),
+        },
+    )
+    return answer, answer_id
+
+
+def apology(exc: Exception) -> str:
+    """A short, safe reason: never a traceback, never internals."""
+    if isinstance(exc, NotReady):
+        reason = "the sources are still loading; try again in a minute"
+    else:
+        reason = "something went wrong on my side; the error is logged"
+    return f"Sorry, I couldn't answer that: {reason}."

@@ -1,0 +1,114 @@
+"""What the Slack app remembers: answers given, votes on them, and Slack events taken on."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from retrieval.models import AnswerLog, Feedback, HandledEvent, utcnow
+
+# A claim older than this with no answer is taken to be lost (its replica died mid-answer).
+STALE_CLAIM = timedelta(seconds=60)
+
+
+@dataclass(frozen=True)
+class Stats:
+    questions: int
+    by_label: dict[str, int]
+    thumbs_up: int
+    thumbs_down: int
+
+
+class AnswerRecords:
+    def __init__(self, sessions: sessionmaker[Session]):
+        self.sessions = sessions
+
+    def log_answer(
+        self,
+        *,
+        surface: str,
+        user_id: str | None,
+        channel_id: str | None,
+        question: str,
+        answer: dict[str, Any],
+    ) -> int:
+        with self.sessions.begin() as session:
+            row = AnswerLog(
+                surface=surface,
+                user_id=user_id,
+                channel_id=channel_id,
+                question=question,
+                confidence=answer["confidence"],
+                reason=answer["reason"],
+                passage_ids=[p.get("passage_id", p["source_file"]) for p in answer["passages"]],
+                timings_ms=answer.get("timings_ms", {}),
+                corpus_version=answer.get("corpus_version"),
+                answer_json=answer,
+            )
+            session.add(row)
+            session.flush()
+            return row.id
+
+    def answer(self, answer_id: int) -> dict[str, Any] | None:
+        with self.sessions() as session:
+            row = session.get(AnswerLog, answer_id)
+            return row.answer_json if row else None
+
+    def vote(self, answer_id: int, user_id: str, vote: int) -> None:
+        """One vote per user per answer; voting again replaces the earlier vote."""
+        with self.sessions.begin() as session:
+            if session.get(AnswerLog, answer_id) is None:
+                raise KeyError(answer_id)
+            existing = session.scalars(
+                select(Feedback).where(Feedback.answer_id == answer_id, Feedback.user_id == user_id)
+            ).first()
+            if existing:
+                existing.vote = vote
+            else:
+                session.add(Feedback(answer_id=answer_id, user_id=user_id, vote=vote))
+
+    def stats(self) -> Stats:
+        with self.sessions() as session:
+            by_label = dict(
+                session.execute(
+                    select(AnswerLog.confidence, func.count()).group_by(AnswerLog.confidence)
+                ).all()
+            )
+            votes = dict(
+                session.execute(select(Feedback.vote, func.count()).group_by(Feedback.vote)).all()
+            )
+        return Stats(sum(by_label.values()), by_label, votes.get(1, 0), votes.get(-1, 0))
+
+    def claim_event(self, event_id: str) -> bool:
+        """True for the one delivery (on any replica) that should answer this event."""
+        try:
+            with self.sessions.begin() as session:
+                session.add(HandledEvent(event_id=event_id))
+            return True
+        except IntegrityError:
+            pass
+        # Already claimed: take it over only if that claim was abandoned.
+        with self.sessions.begin() as session:
+            taken = session.execute(
+                update(HandledEvent)
+                .where(
+                    HandledEvent.event_id == event_id,
+                    HandledEvent.done_at.is_(None),
+                    HandledEvent.received_at < utcnow() - STALE_CLAIM,
+                )
+                .values(received_at=utcnow())
+            )
+            return taken.rowcount == 1
+
+    def finish_event(self, event_id: str) -> None:
+        with self.sessions.begin() as session:
+            session.execute(
+                update(HandledEvent)
+                .where(HandledEvent.event_id == event_id)
+                .values(done_at=utcnow())
+            )
