@@ -19,11 +19,16 @@ class Settings(BaseSettings):
     # Comma-separated Slack user ids, e.g. "U012ABC,U034DEF".
     admin_user_ids: Annotated[list[str], NoDecode] = Field(default_factory=list)
     embedder: Literal["e5", "hashing"] = "e5"
+    # Where the converted model lives; default: <data dir>/models. Images bake it in elsewhere.
+    model_dir_override: Path | None = Field(
+        default=None, validation_alias=AliasChoices("RUMORBOT_MODEL_DIR")
+    )
     max_file_bytes: int = 2_000_000
     log_level: str = "INFO"
     port: int = Field(default=3000, validation_alias=AliasChoices("PORT", "RUMORBOT_PORT"))
 
-    database_url: str | None = Field(
+    # A secret too: a database URL may carry a password.
+    database_url: SecretStr | None = Field(
         default=None, validation_alias=AliasChoices("DATABASE_URL", "RUMORBOT_DATABASE_URL")
     )
     slack_bot_token: SecretStr | None = Field(default=None, validation_alias="SLACK_BOT_TOKEN")
@@ -46,7 +51,7 @@ class Settings(BaseSettings):
     def db_url(self) -> str:
         """`DATABASE_URL` if set, else the embedded SQLite file under the data directory."""
         if self.database_url:
-            url = self.database_url
+            url = self.database_url.get_secret_value()
             # Heroku-style URLs name no driver; rumorbot ships psycopg 3.
             if url.startswith("postgres://"):
                 url = "postgresql://" + url.removeprefix("postgres://")
@@ -57,7 +62,7 @@ class Settings(BaseSettings):
 
     @property
     def model_dir(self) -> Path:
-        return self.data_dir / "models"
+        return self.model_dir_override or self.data_dir / "models"
 
     @property
     def index_dir(self) -> Path:

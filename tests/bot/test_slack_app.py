@@ -302,8 +302,10 @@ def test_feedback_and_stats(running: RunningApp) -> None:
     answer_id = sections(call)[-1]["elements"][0]["value"]
     running.action("feedback_up", answer_id, user_id="U1")
     running.action("feedback_down", answer_id, user_id="U2")
+    running.stub.wait_for("response/action-U2", count=1)
     running.action("feedback_up", answer_id, user_id="U2")  # a changed mind replaces the vote
     running.stub.wait_for("response/action-U2", count=2)
+    running.stub.wait_for("response/action-U1", count=1)
     stats = running.services.records.stats()
     assert (stats.questions, stats.thumbs_up, stats.thumbs_down) == (1, 2, 0)
     text = ack_text(running.command("stats", user_id=ADMIN))
