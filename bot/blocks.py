@@ -7,25 +7,22 @@ from typing import Any
 
 from bot.records import Stats
 from bot.text import escape_mrkdwn, truncate
+from retrieval.answer import SHOWN_QUOTES
 from retrieval.ingest import IngestReport
 from retrieval.store import SourceInfo, VersionInfo
+from retrieval.timeline import TimelineEntry
 
 Block = dict[str, Any]
 SECTION_LIMIT = 3000  # Slack's cap on a section's text
 MAX_BLOCKS = 50
-SHOWN_QUOTES = 3
+
 LABEL_BADGE = {
     "high": ":large_green_circle: *High confidence*",
     "medium": ":large_yellow_circle: *Medium confidence*",
     "low": ":large_orange_circle: *Low confidence*",
     "none": ":white_circle: *Not in the sources*",
 }
-KIND_TIER = {
-    "report": "report",
-    "analysis": "analysis",
-    "transcript": "retelling",
-    "commentary": "commentary",
-}
+KIND_TIER = {"report": "report", "analysis": "analysis", "transcript": "retelling"}
 
 
 def _section(text: str) -> Block:
@@ -48,7 +45,7 @@ def citation(number: int, passage: dict[str, Any]) -> str:
     # A URL from our own corpus, but still: no "|" or ">" may end the link early.
     linked = f"<{escape_mrkdwn(url).replace('|', '%7C')}|{title}>" if url else f"*{title}*"
     who = " / ".join(escape_mrkdwn(x) for x in (passage.get("outlet"), passage.get("author")) if x)
-    kind = KIND_TIER.get(passage.get("kind") or "", passage.get("kind") or "source")
+    kind = passage.get("tier") or KIND_TIER.get(passage.get("kind") or "", "source")
     when = _date(passage.get("published"))
     return f"[{number}] {linked} — {who or 'unknown outlet'}, {when} ({kind})"
 
@@ -64,6 +61,14 @@ def quote_text(passage: dict[str, Any]) -> str:
     return "\n".join(f"> {line}" if line.strip() else ">" for line in body.split("\n"))
 
 
+def shown_passages(answer: dict[str, Any]) -> list[dict[str, Any]]:
+    """The quotes shown, oldest first when the answer notes that they span years."""
+    top = answer["passages"][:SHOWN_QUOTES]
+    if answer.get("span_note"):
+        return sorted(top, key=lambda p: (p.get("published") is None, p.get("published") or ""))
+    return top
+
+
 def answer_blocks(
     answer: dict[str, Any], answer_id: int | None = None, shareable: bool = False
 ) -> list[Block]:
@@ -72,7 +77,7 @@ def answer_blocks(
     blocks: list[Block] = [
         _section(f"{badge} — {escape_mrkdwn(answer['reason'])}\n*Q:* {question}"),
     ]
-    passages = answer["passages"][:SHOWN_QUOTES]
+    passages = shown_passages(answer)
     if not passages:
         blocks.append(
             _section(
@@ -86,8 +91,9 @@ def answer_blocks(
         blocks.append({"type": "divider"})
         blocks.append(_context("\n".join(citation(n, p) for n, p in enumerate(passages, 1))))
     as_of = _date(answer.get("as_of"))
+    note = f" · {escape_mrkdwn(answer['span_note'])}" if answer.get("span_note") else ""
     blocks.append(
-        _context(f"Corpus version {answer.get('corpus_version')} · sources as of {as_of}")
+        _context(f"Corpus version {answer.get('corpus_version')} · sources as of {as_of}{note}")
     )
     if answer_id is not None:
         elements: list[Block] = [
@@ -140,6 +146,18 @@ def sources_blocks(
     return blocks
 
 
+def timeline_blocks(topic: str, entries: list[TimelineEntry]) -> list[Block]:
+    safe_topic = escape_mrkdwn(truncate(topic, 200))
+    if not entries:
+        return [_section(f"Nothing in the corpus is about *{safe_topic}*.")]
+    blocks: list[Block] = [_section(f"*Timeline: {safe_topic}* (oldest first; undated last)")]
+    for e in entries[: MAX_BLOCKS - 2]:
+        when = e.published.isoformat() if e.published else "_date unknown_"
+        who = escape_mrkdwn(e.outlet or e.title)
+        blocks.append(_section(f"*{when}* · {who} ({e.tier})\n> {escape_mrkdwn(e.quote)}"))
+    return blocks
+
+
 def help_blocks() -> list[Block]:
     return [
         _section(
@@ -153,6 +171,7 @@ def help_blocks() -> list[Block]:
         ),
         _section(
             "*Other commands*\n• `/rumor sources`: what the corpus holds\n"
+            "• `/rumor timeline Orion`: how a story moved, oldest report first\n"
             "• `/rumor help`: this message\n"
             "• `/rumor reload`: re-read the corpus (admins)\n"
             "• `/rumor stats`: questions, labels and feedback (admins)"

@@ -97,21 +97,23 @@ def cmd_sources(services: Services, args: argparse.Namespace) -> int:
     return 0
 
 
-def format_answer(answer: Answer, shown: int = 3) -> str:
+def format_answer(answer: Answer) -> str:
     lines = [f"[{answer.confidence.upper()}] {answer.reason}", ""]
     if not answer.quotes:
         lines.append("No passage in the corpus answers this.")
-    for number, quote in enumerate(answer.quotes[:shown], 1):
+    shown = answer.shown()
+    for number, quote in enumerate(shown, 1):
         text = quote.text.replace(quote.highlight, f"»{quote.highlight}«", 1)
         lines.append(f"[{number}] {text}")
         lines.append("")
-    for number, quote in enumerate(answer.quotes[:shown], 1):
+    for number, quote in enumerate(shown, 1):
         who = " / ".join(x for x in (quote.outlet, quote.author) if x)
         when = quote.published.isoformat() if quote.published else "undated"
         link = f" <{quote.url}>" if quote.url else ""
-        lines.append(f"  [{number}] {quote.title} — {who}, {when} ({quote.kind}){link}")
+        lines.append(f"  [{number}] {quote.title} — {who}, {when} ({quote.tier}){link}")
     as_of = answer.as_of.isoformat() if answer.as_of else "unknown"
-    lines.append(f"Corpus version {answer.corpus_version}; sources as of {as_of}.")
+    note = f" Note: {answer.span_note}." if answer.span_note else ""
+    lines.append(f"Corpus version {answer.corpus_version}; sources as of {as_of}.{note}")
     return "\n".join(lines)
 
 
@@ -177,6 +179,36 @@ def cmd_eval(services: Services, args: argparse.Namespace) -> int:
         f"/{metrics['unanswerable']}  overconfident: {metrics['overconfident']}"
         f"  labels: {report.labels}"
     )
+    print(
+        f"credibility: answers resting on one analysis/retelling: "
+        f"{metrics['weak_single_support_labels'] or 'none'}; of {metrics['high_answers']} high"
+        f" answers, still high with only one analysis: "
+        f"{metrics['still_high_if_only_one_analysis']}, with only one retelling: "
+        f"{metrics['still_high_if_only_one_retelling']}"
+    )
+    return 0
+
+
+def cmd_timeline(services: Services, args: argparse.Namespace) -> int:
+    topic = clean_text(" ".join(args.topic))
+    if not topic:
+        print("error: give a topic, e.g. rumorbot timeline Orion", file=sys.stderr)
+        return 2
+    if not _start_engine(services):
+        return 1
+    entries = services.answers.timeline(topic)
+    if args.json:
+        print(
+            json.dumps(
+                {"topic": topic, "entries": [e.to_json() for e in entries]}, ensure_ascii=False
+            )
+        )
+        return 0
+    if not entries:
+        print(f"Nothing in the corpus is about {topic!r}.")
+    for e in entries:
+        when = e.published.isoformat() if e.published else "date unknown"
+        print(f"{when:<12} {e.outlet or e.title} ({e.tier})\n             {e.quote}")
     return 0
 
 
@@ -228,6 +260,11 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("file", type=Path)
     ev.add_argument("--json", action="store_true", help="metrics and per-question rows as JSON")
     ev.set_defaults(func=cmd_eval)
+
+    timeline = sub.add_parser("timeline", help="a topic's passages in order of publication")
+    timeline.add_argument("topic", nargs="+", help='e.g. "Opus 3.5", Orion, gpt2-chatbot')
+    timeline.add_argument("--json", action="store_true", help="machine-readable")
+    timeline.set_defaults(func=cmd_timeline)
 
     serve = sub.add_parser("serve", help="run the Slack app (HTTP, or Socket Mode)")
     serve.add_argument("--port", type=int, help="HTTP port (default: $PORT, else 3000)")

@@ -15,12 +15,15 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from retrieval.credibility import STRONG_TIERS, Support, describe, passage_tier, strongest
 from retrieval.index import IndexSnapshot
 from retrieval.passages import sentences
 from retrieval.search import Hit, QueryAnalysis, SearchResult
 
 LABELS = ("high", "medium", "low", "none")
 MAX_PASSAGES = 5
+SHOWN_QUOTES = 3  # what Slack and the terminal show; the rest is for machines
+SPAN_DAYS = 365
 # Agreement: the worse of the dense and the lexical rank of the top passage (0 = both first).
 STRONG_AGREEMENT, WEAK_AGREEMENT = 3, 5
 # Coverage: the idf-weighted share of the question's ideas a passage mentions.
@@ -43,6 +46,8 @@ class Quote:
     text: str
     highlight: str  # the passage's most relevant sentence, verbatim
     score: float
+    tier: str = "analysis"
+    origin: str | None = None
 
 
 @dataclass
@@ -54,6 +59,16 @@ class Answer:
     corpus_version: int | None
     as_of: date | None
     timings_ms: dict[str, float] = field(default_factory=dict)
+    # Set when the shown quotes span more than a year: they are then shown oldest first.
+    span_note: str | None = None
+    evidence: Evidence | None = field(default=None, repr=False)
+
+    def shown(self) -> list[Quote]:
+        """The quotes a person sees: the best few, in date order when they span years."""
+        top = self.quotes[:SHOWN_QUOTES]
+        if self.span_note:
+            return sorted(top, key=lambda q: (q.published is None, q.published or date.min))
+        return top
 
     def to_json(self) -> dict[str, Any]:
         """The machine-readable answer (`rumorbot ask --json`, the answer log)."""
@@ -63,6 +78,7 @@ class Answer:
             "reason": self.reason,
             "corpus_version": self.corpus_version,
             "as_of": self.as_of.isoformat() if self.as_of else None,
+            "span_note": self.span_note,
             "passages": [
                 {
                     "passage_id": q.passage_id,
@@ -76,6 +92,8 @@ class Answer:
                     "text": q.text,
                     "highlight": q.highlight,
                     "score": q.score,
+                    "tier": q.tier,
+                    "origin": q.origin,
                 }
                 for q in self.quotes
             ],
@@ -122,45 +140,88 @@ def _who(hit: Hit) -> str:
     return hit.source.outlet or hit.source.author or hit.source.title
 
 
-def label(result: SearchResult) -> tuple[str, str]:
+@dataclass(frozen=True)
+class Evidence:
+    """What the label is decided from, kept with the answer so it can be re-examined."""
+
+    entities: tuple[str, ...]
+    missing_entities: tuple[str, ...]
+    has_hits: bool
+    lexical_match: bool  # the top passage shares at least one of the question's terms
+    agreement: int  # the worse of the dense and lexical rank of the top passage
+    coverage: float  # idf-weighted share of the question the top passage mentions
+    supports: tuple[Support, ...]  # top passages close enough to the question to support it
+
+
+def gather_evidence(result: SearchResult) -> Evidence:
     analysis, hits = result.analysis, result.hits
-    if analysis.entities and len(analysis.missing_entities) == len(analysis.entities):
-        return "none", f"nothing in the corpus mentions {', '.join(analysis.missing_entities)}"
-    if not hits:
+    top = hits[0] if hits else None
+    supports = tuple(
+        Support(
+            origin=h.source.origin or _who(h),
+            tier=passage_tier(h.passage.text, h.source.tier),
+            outlet=_who(h),
+        )
+        for h in hits[:3]
+        if h.coverage >= SUPPORT_COVERAGE
+    )
+    lexical_rank = top.lexical_rank if top and top.lexical_rank is not None else len(hits) + 1
+    return Evidence(
+        entities=analysis.entities,
+        missing_entities=analysis.missing_entities,
+        has_hits=top is not None,
+        lexical_match=bool(top and (top.lexical_rank is not None or top.coverage > 0)),
+        agreement=max(top.dense_rank, lexical_rank) if top else len(hits) + 1,
+        coverage=top.coverage if top else 0.0,
+        supports=supports,
+    )
+
+
+def decide(evidence: Evidence) -> tuple[str, str]:
+    """The label and its one-line reason."""
+    if evidence.entities and len(evidence.missing_entities) == len(evidence.entities):
+        return "none", f"nothing in the corpus mentions {', '.join(evidence.missing_entities)}"
+    if not evidence.has_hits:
         return "none", "the corpus has nothing on this"
-    top = hits[0]
-    if analysis.missing_entities:
+    if evidence.missing_entities:
         return "low", (
-            f"the corpus never mentions {', '.join(analysis.missing_entities)}; "
+            f"the corpus never mentions {', '.join(evidence.missing_entities)}; "
             "the quotes are only related"
         )
-    if top.lexical_rank is None and top.coverage == 0:
+    if not evidence.lexical_match:
         return "low", "no passage shares the question's terms; the quotes are only loosely related"
-    lexical_rank = top.lexical_rank if top.lexical_rank is not None else len(hits) + 1
-    agree = max(top.dense_rank, lexical_rank)  # worse of the two rankings' opinion of the top
-    supporting = [h for h in hits[:3] if h.coverage >= SUPPORT_COVERAGE]
-    sources = list(dict.fromkeys(h.source.id for h in supporting))
-    names = ", ".join(dict.fromkeys(_who(h) for h in supporting))
-    if agree < STRONG_AGREEMENT and top.coverage >= HIGH_COVERAGE:
-        if len(sources) >= 2:
-            return "high", f"{len(sources)} sources agree ({names})"
-        if top.source.kind == "report":
-            return "high", f"a direct report says so ({names}); no independent confirmation"
-        return "medium", (
-            f"one {top.source.kind or 'unclassified'} source supports it ({_who(top)});"
-            " no independent confirmation"
-        )
-    if (agree < WEAK_AGREEMENT and top.coverage >= MEDIUM_COVERAGE) or (
-        top.coverage >= HIGH_COVERAGE
+    supports = list(evidence.supports)
+    if evidence.agreement < STRONG_AGREEMENT and evidence.coverage >= HIGH_COVERAGE and supports:
+        # High needs a report or an on-record statement: analyses and retellings agreeing
+        # with each other are still speculation.
+        if strongest(supports) in STRONG_TIERS:
+            return "high", describe(supports)
+        return "medium", describe(supports)
+    if (evidence.agreement < WEAK_AGREEMENT and evidence.coverage >= MEDIUM_COVERAGE) or (
+        evidence.coverage >= HIGH_COVERAGE
     ):
-        return "medium", (
-            f"relevant passages found ({_who(top)}), but they match the question only in part"
-        )
+        where = describe(supports) if supports else "relevant passages found"
+        return "medium", f"{where}; they match the question only in part"
     return "low", "only loosely related passages; the corpus may not answer this"
 
 
+def label(result: SearchResult) -> tuple[str, str]:
+    return decide(gather_evidence(result))
+
+
+def span_note(quotes: list[Quote]) -> str | None:
+    dates = sorted(q.published for q in quotes if q.published)
+    if len(dates) < 2 or (dates[-1] - dates[0]).days <= SPAN_DAYS:
+        return None
+    return (
+        f"sources span {dates[0]:%Y-%m} to {dates[-1]:%Y-%m}; "
+        "later reports may supersede earlier ones"
+    )
+
+
 def compose(snapshot: IndexSnapshot, result: SearchResult) -> Answer:
-    confidence, reason = label(result)
+    evidence = gather_evidence(result)
+    confidence, reason = decide(evidence)
     quotes = []
     if confidence != "none":
         for hit in select_hits(result.hits):
@@ -178,15 +239,21 @@ def compose(snapshot: IndexSnapshot, result: SearchResult) -> Answer:
                     text=hit.passage.text,
                     highlight=best_sentence(hit.passage.text, result.analysis),
                     score=round(hit.score, 4),
+                    tier=passage_tier(hit.passage.text, s.tier),
+                    origin=s.origin,
                 )
             )
-    dates = [q.published for q in quotes if q.published]
+    shown = quotes[:SHOWN_QUOTES]
+    dates = [q.published for q in shown if q.published]
     return Answer(
         question=result.analysis.text,
         confidence=confidence,
         reason=reason,
         quotes=quotes,
         corpus_version=snapshot.version,
+        # "As of" the newest source quoted; with nothing quoted, the newest in the corpus.
         as_of=max(dates) if dates else snapshot.newest_source_date(),
         timings_ms=dict(result.timings_ms),
+        span_note=span_note(shown),
+        evidence=evidence,
     )

@@ -15,8 +15,11 @@ from retrieval.index import BuildReport, IndexPublisher, IndexSnapshot
 from retrieval.ingest import CorpusIngestor, IngestReport
 from retrieval.search import HybridSearcher
 from retrieval.store import CorpusStore
+from retrieval.timeline import TimelineEntry, build_timeline
 
 log = logging.getLogger(__name__)
+
+TIMELINE_DEPTH = 40  # passages searched for a timeline before keeping those about the topic
 
 
 class ReloadInProgress(RuntimeError):
@@ -110,6 +113,10 @@ class AnswerEngine:
             return ReloadReport(ingest, build, snapshot.version, time.perf_counter() - started)
         finally:
             self._reload_lock.release()
+
+    def timeline(self, topic: str) -> list[TimelineEntry]:
+        snapshot = self.snapshot
+        return build_timeline(self.searcher.search(snapshot, topic, k=TIMELINE_DEPTH))
 
     def ask(self, question: str) -> Answer:
         started = time.perf_counter()

@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from retrieval.answer import Answer
+from retrieval.answer import Answer, Evidence, decide
+from retrieval.credibility import STRONG_TIERS, origins
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,12 @@ class EvalReport:
     overconfident: int = 0
     labels: dict[str, int] = field(default_factory=dict)
     rows: list[dict] = field(default_factory=list)
+    # Answers whose only support is one analysis or retelling: their labels (never "high").
+    weak_single_labels: dict[str, int] = field(default_factory=dict)
+    # "high" answers relabelled as if one analysis / one retelling were their only support.
+    high_answers: int = 0
+    high_if_single_analysis: int = 0
+    high_if_single_retelling: int = 0
 
     def metrics(self) -> dict[str, float | int]:
         n = max(self.answerable, 1)
@@ -40,6 +47,10 @@ class EvalReport:
             "unanswerable": self.unanswerable,
             "unanswerable_labelled_low_or_none": self.none_labelled_low_or_none,
             "overconfident": self.overconfident,
+            "weak_single_support_labels": dict(self.weak_single_labels),
+            "high_answers": self.high_answers,
+            "still_high_if_only_one_analysis": self.high_if_single_analysis,
+            "still_high_if_only_one_retelling": self.high_if_single_retelling,
         }
 
 
@@ -74,6 +85,26 @@ def is_hit(question: EvalQuestion, source_file: str, text: str) -> bool:
     return any(_squash(g) in body for g in question.gold)
 
 
+def _as_single(evidence: Evidence, tier: str) -> Evidence:
+    """The same evidence, as if one source of the given tier were all the support."""
+    supports = tuple(replace(s, origin="the only source", tier=tier) for s in evidence.supports)
+    return replace(evidence, supports=supports)
+
+
+def _credibility(report: EvalReport, answer: Answer) -> None:
+    evidence = answer.evidence
+    if evidence is None:
+        return
+    supports = list(evidence.supports)
+    if supports and len(origins(supports)) == 1 and not {s.tier for s in supports} & STRONG_TIERS:
+        label = answer.confidence
+        report.weak_single_labels[label] = report.weak_single_labels.get(label, 0) + 1
+    if answer.confidence == "high":
+        report.high_answers += 1
+        report.high_if_single_analysis += decide(_as_single(evidence, "analysis"))[0] == "high"
+        report.high_if_single_retelling += decide(_as_single(evidence, "retelling"))[0] == "high"
+
+
 def evaluate(questions: list[EvalQuestion], ask: Callable[[str], Answer]) -> EvalReport:
     report = EvalReport()
     for q in questions:
@@ -97,6 +128,7 @@ def evaluate(questions: list[EvalQuestion], ask: Callable[[str], Answer]) -> Eva
             report.none_labelled_low_or_none += answer.confidence in ("low", "none")
         if answer.confidence == "high" and (rank is None or rank >= 3):
             report.overconfident += 1
+        _credibility(report, answer)
         report.rows.append(
             {
                 "question": q.question,

@@ -14,7 +14,7 @@ from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from retrieval.documents import SkipFile, is_ignored, parse_document, read_text
-from retrieval.manifest import SourceEntry, load_manifest
+from retrieval.manifest import DEFAULT_TIER, SourceEntry, load_manifest
 from retrieval.models import CorpusVersion, Passage, Source, utcnow
 from retrieval.passages import PARSER_VERSION, PassageDraft, build_passages
 
@@ -200,6 +200,9 @@ class CorpusIngestor:
         source.published = meta.get("published")
         source.language = meta.get("language")
         source.kind = meta.get("kind")
+        source.tier = meta.get("tier") or DEFAULT_TIER.get(source.kind or "", "analysis")
+        # Without a stated origin a source is its own: only stated relays share an origin.
+        source.origin = meta.get("origin") or source.outlet or source.author or source.id
         source.content_hash = item.content_hash
         source.version_id = version_id
         if current is None:

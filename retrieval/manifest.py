@@ -10,6 +10,16 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 SourceKind = Literal["report", "analysis", "transcript", "commentary"]
+# Strongest first: a named person's own statement; an outlet's reporting with its own sources;
+# a writer's reasoning; a transcript, translation or re-post of someone else's work.
+Tier = Literal["on-record", "report", "analysis", "retelling"]
+TIERS: tuple[str, ...] = ("on-record", "report", "analysis", "retelling")
+DEFAULT_TIER = {
+    "report": "report",
+    "analysis": "analysis",
+    "commentary": "analysis",
+    "transcript": "retelling",
+}
 
 
 class SourceEntry(BaseModel):
@@ -22,6 +32,9 @@ class SourceEntry(BaseModel):
     published: date | None = None
     language: str | None = None
     kind: SourceKind | None = None
+    tier: Tier | None = None
+    # The original work this source derives from ("The Information" for a relay of it).
+    origin: str | None = None
 
 
 def load_manifest(corpus_dir: Path) -> tuple[dict[str, SourceEntry], list[str]]:

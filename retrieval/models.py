@@ -49,6 +49,8 @@ class Source(Base):
     published: Mapped[date | None] = mapped_column(Date)
     language: Mapped[str | None] = mapped_column(String(16))
     kind: Mapped[str | None] = mapped_column(String(32))
+    tier: Mapped[str | None] = mapped_column(String(16))
+    origin: Mapped[str | None] = mapped_column(String(255))
     # sha256 of the file's bytes plus its manifest entry: what decides "changed".
     content_hash: Mapped[str] = mapped_column(String(64))
     version_id: Mapped[int] = mapped_column(ForeignKey("corpus_versions.id"))

@@ -22,6 +22,8 @@ class SourceInfo:
     language: str | None
     kind: str | None
     passage_count: int
+    tier: str | None = None
+    origin: str | None = None
 
 
 @dataclass(frozen=True)
@@ -99,6 +101,8 @@ def _sources(session: Session) -> list[SourceInfo]:
             s.language,
             s.kind,
             counts.get(s.id, 0),
+            s.tier,
+            s.origin,
         )
         for s in session.scalars(select(Source).order_by(Source.id))
     ]

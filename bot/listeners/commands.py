@@ -15,6 +15,7 @@ from bot.blocks import (
     reload_report_text,
     sources_blocks,
     stats_text,
+    timeline_blocks,
     usage_hint,
 )
 from bot.listeners.answering import answer_and_log, apology, question_from
@@ -106,6 +107,25 @@ def stats(services: Services, command: dict[str, Any], ack: Ack) -> None:
     ack(text=refusal or stats_text(services.records.stats()))
 
 
+def timeline(services: Services, ack: Ack, respond: Respond, text: str) -> None:
+    topic = question_from(text)
+    if not topic:
+        ack(text="Give a topic, e.g. `/rumor timeline Orion` or `/rumor timeline Opus 3.5`.")
+        return
+    ack()
+    try:
+        entries = services.answers.timeline(topic)
+        respond(
+            blocks=timeline_blocks(topic, entries),
+            text=f"Timeline: {topic}",
+            response_type="ephemeral",
+        )
+    except Exception as exc:
+        log.exception("could not build a timeline")
+        services.metrics.errors.labels("command").inc()
+        respond(text=apology(exc), response_type="ephemeral")
+
+
 def register(app: App, services: Services) -> None:
     @app.command("/rumor")
     def on_rumor(command: dict[str, Any], ack: Ack, respond: Respond) -> None:
@@ -113,6 +133,7 @@ def register(app: App, services: Services) -> None:
         handlers: dict[str, Callable[[], None]] = {
             "ask": lambda: ask(services, command, ack, respond, rest),
             "sources": lambda: sources(services, ack),
+            "timeline": lambda: timeline(services, ack, respond, rest),
             "reload": lambda: reload(services, command, ack, respond),
             "stats": lambda: stats(services, command, ack),
             "help": lambda: ack(blocks=help_blocks(), text="How to use rumorbot"),

@@ -332,3 +332,14 @@ def test_health_is_503_until_the_index_is_loaded(tmp_path: Path, corpus_dir: Pat
         assert app.get("/healthz").status == 200
     finally:
         app.close()
+
+
+def test_rumor_timeline(running: RunningApp) -> None:
+    assert running.command("timeline").status == 200
+    running.command("timeline GPT-5")
+    (reply,) = running.stub.wait_for("response/UASKER")
+    rendered = json.dumps(reply["blocks"], ensure_ascii=False)
+    assert "Timeline: GPT-5" in rendered and "date unknown" in rendered
+    assert (
+        rendered.index("2023-06-08") < rendered.index("2025-08-03") < rendered.index("date unknown")
+    )

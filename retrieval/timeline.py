@@ -1,0 +1,72 @@
+"""A topic's passages in publication order, so a reader sees how a story moved."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from retrieval.answer import best_sentence
+from retrieval.credibility import passage_tier
+from retrieval.search import SearchResult
+
+MAX_ENTRIES = 12
+ABOUT_THE_TOPIC = 0.5  # idf-weighted share of the topic's terms a passage must mention
+LINE_CHARS = 140
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    published: date | None
+    source_file: str
+    title: str
+    outlet: str | None
+    tier: str
+    origin: str | None
+    quote: str  # one line, verbatim (cut with an ellipsis when long)
+    passage_id: str
+
+    def to_json(self) -> dict:
+        return {
+            "published": self.published.isoformat() if self.published else None,
+            "source_file": self.source_file,
+            "title": self.title,
+            "outlet": self.outlet,
+            "tier": self.tier,
+            "origin": self.origin,
+            "quote": self.quote,
+            "passage_id": self.passage_id,
+        }
+
+
+def build_timeline(result: SearchResult, limit: int = MAX_ENTRIES) -> list[TimelineEntry]:
+    """The passages about the searched topic, oldest first; undated ones last."""
+    if result.analysis.missing_entities:
+        return []
+    about = [h for h in result.hits if h.coverage >= ABOUT_THE_TOPIC][:limit]
+    entries = []
+    for hit in about:
+        line = " ".join(best_sentence(hit.passage.text, result.analysis).split())
+        if len(line) > LINE_CHARS:
+            line = line[: LINE_CHARS - 1] + "…"
+        entries.append(
+            TimelineEntry(
+                published=hit.source.published,
+                source_file=hit.source.id,
+                title=hit.source.title,
+                outlet=hit.source.outlet,
+                tier=passage_tier(hit.passage.text, hit.source.tier),
+                origin=hit.source.origin,
+                quote=line,
+                passage_id=hit.passage.id,
+            )
+        )
+    order = {e.passage_id: i for i, e in enumerate(entries)}
+    return sorted(
+        entries,
+        key=lambda e: (
+            e.published is None,
+            e.published or date.min,
+            e.source_file,
+            order[e.passage_id],
+        ),
+    )

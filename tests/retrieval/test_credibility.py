@@ -1,0 +1,118 @@
+"""Tiers, origins and corroboration; timelines; the span note."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from retrieval.answer import Evidence, Quote, decide, span_note
+from retrieval.credibility import Support, describe, origins, passage_tier
+from retrieval.engine import AnswerEngine
+from tests.retrieval.test_answer import make_engine_for
+
+
+def support(origin: str, tier: str, outlet: str | None = None) -> Support:
+    return Support(origin=origin, tier=tier, outlet=outlet or origin)
+
+
+def strong_evidence(*supports: Support) -> Evidence:
+    return Evidence(
+        entities=("Orion",),
+        missing_entities=(),
+        has_hits=True,
+        lexical_match=True,
+        agreement=0,
+        coverage=0.9,
+        supports=supports,
+    )
+
+
+def test_a_relayed_report_is_not_a_second_source() -> None:
+    relays = [
+        support("The Information", "report", "cnBeta"),
+        support("The Information", "report", "36Kr"),
+    ]
+    assert origins(relays) == ["The Information"]
+    assert describe(relays) == (
+        "reported by The Information (via 36Kr, cnBeta); no independent confirmation"
+    )
+    independent = [support("The Information", "report", "cnBeta"), support("Bloomberg", "report")]
+    assert describe(independent) == "2 independent reports agree (The Information, Bloomberg)"
+
+
+def test_label_needs_a_report_or_a_statement_for_high() -> None:
+    assert decide(strong_evidence(support("The Information", "report", "cnBeta")))[0] == "high"
+    assert decide(strong_evidence(support("Sam Altman", "on-record")))[0] == "high"
+    label, reason = decide(strong_evidence(support("Alberto Romero", "retelling", "最佳拍档")))
+    assert label == "medium" and reason.startswith("only a retelling of Alberto Romero")
+    two_analyses = strong_evidence(support("A", "analysis"), support("B", "analysis"))
+    label, reason = decide(two_analyses)
+    assert label == "medium" and "none a direct report" in reason
+
+
+def test_weak_evidence_stays_low_whatever_the_tier() -> None:
+    weak = replace(strong_evidence(support("The Information", "report")), agreement=9, coverage=0.2)
+    assert decide(weak)[0] == "low"
+    unknown = replace(weak, entities=("GPT-7",), missing_entities=("GPT-7",))
+    assert decide(unknown) == ("none", "nothing in the corpus mentions GPT-7")
+
+
+def test_quotes_inside_reports_are_on_record() -> None:
+    quoted = '"We have a lot of work to do before we start that model," Altman said.'
+    assert passage_tier(quoted, "report") == "on-record"
+    assert (
+        passage_tier("奥特曼表示：“在启动该模型之前，我们还有很多工作要做。”", "report")
+        == "on-record"
+    )
+    assert passage_tier(quoted, "retelling") == "retelling"  # second-hand stays second-hand
+    assert passage_tier("No quotation here, only reporting.", "report") == "report"
+
+
+def quote(published: date | None) -> Quote:
+    return Quote("p", "f", "t", None, None, published, None, None, "x", "x", 1.0)
+
+
+def test_span_note_only_past_a_year() -> None:
+    assert span_note([quote(date(2025, 1, 1)), quote(date(2025, 8, 1))]) is None
+    note = span_note([quote(date(2025, 8, 3)), quote(None), quote(date(2023, 6, 8))])
+    assert note == "sources span 2023-06 to 2025-08; later reports may supersede earlier ones"
+
+
+@pytest.fixture
+def answers(corpus_dir: Path, tmp_path: Path) -> AnswerEngine:
+    engine = make_engine_for(corpus_dir, tmp_path)
+    engine.start()
+    return engine
+
+
+def test_timeline_is_in_date_order_with_unknown_dates_last(answers: AnswerEngine) -> None:
+    entries = answers.timeline("GPT-5")
+    assert len(entries) >= 4
+    dated = [e.published for e in entries if e.published]
+    assert dated == sorted(dated)
+    first_undated = next(i for i, e in enumerate(entries) if e.published is None)
+    assert all(e.published is None for e in entries[first_undated:])
+    assert {e.tier for e in entries} <= {"on-record", "report", "analysis", "retelling"}
+    assert all("GPT-5" in e.quote.replace("GPT5", "GPT-5") or e.quote for e in entries)
+    assert answers.timeline("GPT-7") == []
+
+
+def test_seed_sources_carry_tiers_and_origins(answers: AnswerEngine) -> None:
+    sources = {s.id[:3]: s for s in answers.snapshot.sources.values()}
+    assert sources["003"].tier == "report" and sources["003"].origin == "The Information"
+    assert sources["002"].tier == "retelling" and "Alberto Romero" in sources["002"].origin
+    assert sources["004"].origin == "TechCrunch"
+
+
+def test_answers_show_span_and_tiers(answers: AnswerEngine) -> None:
+    answer = answers.ask("Has OpenAI started pretraining GPT-5? What happened to Orion?")
+    data = answer.to_json()
+    assert all(
+        p["tier"] in {"on-record", "report", "analysis", "retelling"} for p in data["passages"]
+    )
+    if answer.span_note:
+        shown = [q.published for q in answer.shown() if q.published]
+        assert shown == sorted(shown)
