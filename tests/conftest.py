@@ -98,6 +98,16 @@ def e5_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def e5_embedder(e5_model_dir: Path):
+    """The product's default: the converted model run by ONNX Runtime."""
+    from retrieval.e5_convert import MODEL_ID
+    from retrieval.embedding import OnnxEmbedder
+
+    return OnnxEmbedder(e5_model_dir, MODEL_ID)
+
+
+@pytest.fixture(scope="session")
+def e5_torch_embedder(e5_model_dir: Path):
+    """The same folder loaded by sentence-transformers."""
     from retrieval.e5_convert import MODEL_ID
     from retrieval.embedding import SentenceTransformerEmbedder
 

