@@ -69,10 +69,12 @@ def create_app(
     def on_error(error: Exception, body: dict[str, Any]) -> BoltResponse | None:
         # Last line of defence: listeners handle their own failures; this logs the rest.
         services.metrics.errors.labels("unhandled").inc()
+        body = body or {}
         log.error(
-            "unhandled error in a listener",
+            "unhandled error in a listener type=%s event_id=%s",
+            body.get("type"),
+            body.get("event_id"),
             exc_info=error,
-            extra={"event_id": (body or {}).get("event_id"), "type": (body or {}).get("type")},
         )
         return None
 

@@ -84,7 +84,7 @@ class RumorServer:
     def _load(self) -> None:
         try:
             self.services.answers.start(triggered_by="serve")
-            log.info("ready", extra={"corpus_version": self.services.answers.snapshot.version})
+            log.info("ready corpus_version=%s", self.services.answers.snapshot.version)
         except Exception as exc:
             log.exception("could not load the corpus and index")
             self.health.error = f"{type(exc).__name__}: {exc}"[:300]

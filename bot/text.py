@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 
-MAX_QUESTION_CHARS = 2000
+from retrieval.search import MAX_QUESTION_CHARS
+
 # C0/C1 controls except tab and newline, and lone surrogates.
 _UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 

@@ -60,16 +60,7 @@ _SUFFIXES = (
 def _variants(word: str) -> list[str]:
     """The word and plausible lemmas: released → release, failed → fail, models → model."""
     out = [word]
-    for suffix, repl in (
-        ("ies", "y"),
-        ("es", ""),
-        ("s", ""),
-        ("ed", ""),
-        ("ed", "e"),
-        ("ing", ""),
-        ("ing", "e"),
-        ("d", ""),
-    ):
+    for suffix, repl in _SUFFIXES:
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
             out.append(word[: -len(suffix)] + repl)
     return out

@@ -26,14 +26,13 @@ def answer_and_log(
         surface=surface, user_id=user_id, channel_id=channel_id, question=question, answer=answer
     )
     services.metrics.observe_answer(answer["confidence"], time.perf_counter() - started)
+    # One line per answer; the question itself stays in the database, not in the logs.
     log.info(
-        "answered",
-        extra={
-            "surface": surface,
-            "answer_id": answer_id,
-            "label": answer["confidence"],
-            "latency_ms": round((time.perf_counter() - started) * 1000, 1),
-        },
+        "answered surface=%s answer_id=%s label=%s latency_ms=%.1f",
+        surface,
+        answer_id,
+        answer["confidence"],
+        (time.perf_counter() - started) * 1000,
     )
     return answer, answer_id
 

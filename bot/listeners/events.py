@@ -28,7 +28,7 @@ def reply(services: Services, client: WebClient, body: dict[str, Any], surface: 
     event_id = body.get("event_id") or f"{event['channel']}:{event['ts']}"
     # Slack redelivers events it thinks failed, possibly to another replica: answer once.
     if not services.records.claim_event(event_id):
-        log.info("event already handled", extra={"event_id": event_id})
+        log.info("event already handled event_id=%s", event_id)
         return
     channel, thread_ts = event["channel"], _thread_ts(event)
     question = question_from(event.get("text"))
@@ -48,7 +48,7 @@ def reply(services: Services, client: WebClient, body: dict[str, Any], surface: 
                 unfurl_media=False,
             )
     except Exception as exc:
-        log.exception("could not answer", extra={"event_id": event_id})
+        log.exception("could not answer event_id=%s", event_id)
         services.metrics.errors.labels(surface).inc()
         client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=apology(exc))
     services.records.finish_event(event_id)
