@@ -18,6 +18,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -27,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 from retrieval.db import make_engine, session_factory, upgrade  # noqa: E402
 from retrieval.e5_convert import MODEL_ID, ensure_converted  # noqa: E402
-from retrieval.embedding import SentenceTransformerEmbedder  # noqa: E402
+from retrieval.embedding import OnnxEmbedder  # noqa: E402
 from retrieval.engine import AnswerEngine  # noqa: E402
 from retrieval.evaluation import evaluate, load_questions  # noqa: E402
 from retrieval.index import EmbeddingCache, IndexPublisher  # noqa: E402
@@ -68,7 +70,7 @@ def corpus_figures(model_dir: Path) -> None:
     shutil.copytree(ROOT / "corpus", corpus)
     try:
         started = time.perf_counter()
-        embedder = SentenceTransformerEmbedder(ensure_converted(model_dir), MODEL_ID)
+        embedder = OnnxEmbedder(ensure_converted(model_dir), MODEL_ID)
         row("model load (converted folder exists)", f"{time.perf_counter() - started:.1f} s")
 
         engine = build_engine(work, corpus, embedder)
@@ -146,6 +148,14 @@ def corpus_figures(model_dir: Path) -> None:
         shutil.rmtree(work, ignore_errors=True)
 
 
+def _set_ef(index, ef: int) -> None:
+    index.hnsw.efSearch = ef
+
+
+def _set_nprobe(index, nprobe: int) -> None:
+    index.nprobe = nprobe
+
+
 def synthetic_figures(n: int = 100_000, dim: int = 384, queries: int = 200) -> None:
     import faiss
 
@@ -168,16 +178,29 @@ def synthetic_figures(n: int = 100_000, dim: int = 384, queries: int = 200) -> N
     flat.add(vectors)
     flat_build = time.perf_counter() - started
     _, truth = flat.search(probes, 10)
-    candidates = {"flat": (flat, flat_build)}
-    for m in (32,):
-        hnsw = faiss.IndexHNSWFlat(dim, m, faiss.METRIC_INNER_PRODUCT)
-        hnsw.hnsw.efConstruction = 80
-        started = time.perf_counter()
-        hnsw.add(vectors)
-        candidates[f"hnsw{m}"] = (hnsw, time.perf_counter() - started)
-    for name, (index, build_s) in candidates.items():
-        if name.startswith("hnsw"):
-            index.hnsw.efSearch = 128
+    candidates: dict[str, tuple[faiss.Index, float, Callable[[faiss.Index], None]]] = {}
+    candidates["flat"] = (flat, flat_build, lambda index: None)
+    hnsw = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
+    hnsw.hnsw.efConstruction = 80
+    started = time.perf_counter()
+    hnsw.add(vectors)
+    hnsw_build = time.perf_counter() - started
+    for ef in (128, 512):
+        candidates[f"hnsw32 efSearch={ef}"] = (hnsw, hnsw_build, partial(_set_ef, ef=ef))
+    quantizer = faiss.IndexFlatIP(dim)
+    ivf = faiss.IndexIVFFlat(quantizer, dim, 1024, faiss.METRIC_INNER_PRODUCT)
+    started = time.perf_counter()
+    ivf.train(vectors[rng.choice(n, 50_000, replace=False)])
+    ivf.add(vectors)
+    ivf_build = time.perf_counter() - started
+    for nprobe in (16, 64):
+        candidates[f"ivf1024 nprobe={nprobe}"] = (
+            ivf,
+            ivf_build,
+            partial(_set_nprobe, nprobe=nprobe),
+        )
+    for name, (index, build_s, configure) in candidates.items():
+        configure(index)
         times = []
         found = []
         for q in probes:

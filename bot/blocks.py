@@ -61,6 +61,12 @@ def quote_text(passage: dict[str, Any]) -> str:
     return "\n".join(f"> {line}" if line.strip() else ">" for line in body.split("\n"))
 
 
+def as_of_text(answer: dict[str, Any]) -> str:
+    if answer.get("as_of"):
+        return f"as of {answer['as_of']}"
+    return "the quoted sources are undated" if answer["passages"] else "nothing quoted"
+
+
 def shown_passages(answer: dict[str, Any]) -> list[dict[str, Any]]:
     """The quotes shown, oldest first when the answer notes that they span years."""
     top = answer["passages"][:SHOWN_QUOTES]
@@ -90,10 +96,9 @@ def answer_blocks(
     if passages:
         blocks.append({"type": "divider"})
         blocks.append(_context("\n".join(citation(n, p) for n, p in enumerate(passages, 1))))
-    as_of = _date(answer.get("as_of"))
     note = f" · {escape_mrkdwn(answer['span_note'])}" if answer.get("span_note") else ""
     blocks.append(
-        _context(f"Corpus version {answer.get('corpus_version')} · sources as of {as_of}{note}")
+        _context(f"Corpus version {answer.get('corpus_version')} · {as_of_text(answer)}{note}")
     )
     if answer_id is not None:
         elements: list[Block] = [

@@ -10,6 +10,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from bot.blocks import as_of_text
 from bot.services import Services, build_services
 from bot.settings import Settings
 from bot.text import clean_text
@@ -111,9 +112,8 @@ def format_answer(answer: Answer) -> str:
         when = quote.published.isoformat() if quote.published else "undated"
         link = f" <{quote.url}>" if quote.url else ""
         lines.append(f"  [{number}] {quote.title} — {who}, {when} ({quote.tier}){link}")
-    as_of = answer.as_of.isoformat() if answer.as_of else "unknown"
     note = f" Note: {answer.span_note}." if answer.span_note else ""
-    lines.append(f"Corpus version {answer.corpus_version}; sources as of {as_of}.{note}")
+    lines.append(f"Corpus version {answer.corpus_version}; {as_of_text(answer.to_json())}.{note}")
     return "\n".join(lines)
 
 

@@ -251,8 +251,8 @@ def compose(snapshot: IndexSnapshot, result: SearchResult) -> Answer:
         reason=reason,
         quotes=quotes,
         corpus_version=snapshot.version,
-        # "As of" the newest source quoted; with nothing quoted, the newest in the corpus.
-        as_of=max(dates) if dates else snapshot.newest_source_date(),
+        # "As of" the newest source quoted: None when every quoted source is undated.
+        as_of=max(dates) if dates else None,
         timings_ms=dict(result.timings_ms),
         span_note=span_note(shown),
         evidence=evidence,

@@ -317,6 +317,7 @@ def export_onnx(folder: Path) -> Path:
     import torch
     from sentence_transformers import SentenceTransformer
     from transformers import AutoModel
+    from transformers.utils import logging as transformers_logging
 
     from retrieval.embedding import OnnxEmbedder
 
@@ -331,6 +332,7 @@ def export_onnx(folder: Path) -> Path:
             pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
             return torch.nn.functional.normalize(pooled, dim=-1)
 
+    transformers_logging.disable_progress_bar()  # a progress bar per load is noise in logs
     bert = AutoModel.from_pretrained(str(folder), attn_implementation="eager").eval()
     target = folder / ONNX_FILE
     target.parent.mkdir(exist_ok=True)
