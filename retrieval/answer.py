@@ -205,10 +205,6 @@ def decide(evidence: Evidence) -> tuple[str, str]:
     return "low", "only loosely related passages; the corpus may not answer this"
 
 
-def label(result: SearchResult) -> tuple[str, str]:
-    return decide(gather_evidence(result))
-
-
 def span_note(quotes: list[Quote]) -> str | None:
     dates = sorted(q.published for q in quotes if q.published)
     if len(dates) < 2 or (dates[-1] - dates[0]).days <= SPAN_DAYS:

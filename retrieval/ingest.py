@@ -6,7 +6,7 @@ import hashlib
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -250,7 +250,3 @@ class CorpusIngestor:
                 )
         except Exception:  # the database itself may be what failed
             log.warning("could not record the failed ingest", exc_info=True)
-
-
-def report_as_dict(report: IngestReport) -> dict[str, Any]:
-    return asdict(report)
