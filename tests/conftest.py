@@ -79,6 +79,20 @@ def sessions(engine):
 
 
 @pytest.fixture
+def process_env(tmp_path: Path, corpus_dir: Path) -> dict[str, str]:
+    """Environment for running `rumorbot` as a process: none of the caller's configuration,
+    a fresh data directory, the corpus copy, and the model-free embedder."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("RUMORBOT_", "SLACK_"))}
+    base.pop("DATABASE_URL", None)
+    return {
+        **base,
+        "RUMORBOT_DATA_DIR": str(tmp_path / "data"),
+        "RUMORBOT_CORPUS_DIR": str(corpus_dir),
+        "RUMORBOT_EMBEDDER": "hashing",
+    }
+
+
+@pytest.fixture
 def corpus_dir(tmp_path: Path) -> Path:
     """A writable copy of the product's corpus."""
     target = tmp_path / "corpus"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -26,15 +25,8 @@ def rumorbot(*args: str, env: dict[str, str], stdin: str | None = None):
 
 
 @pytest.fixture
-def env(tmp_path: Path, corpus_dir: Path) -> dict[str, str]:
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("RUMORBOT_", "SLACK_"))}
-    base.pop("DATABASE_URL", None)
-    return {
-        **base,
-        "RUMORBOT_DATA_DIR": str(tmp_path / "data"),
-        "RUMORBOT_CORPUS_DIR": str(corpus_dir),
-        "RUMORBOT_EMBEDDER": "hashing",
-    }
+def env(process_env: dict[str, str]) -> dict[str, str]:
+    return process_env
 
 
 def test_ingest_twice_and_list_sources(env: dict[str, str]) -> None:

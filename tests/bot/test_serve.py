@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import os
 import signal
 import socket
 import subprocess
@@ -52,14 +51,9 @@ def wait_healthy(port: int, proc: subprocess.Popen, timeout: float = 120) -> dic
 
 
 @pytest.fixture
-def serve_env(tmp_path: Path, corpus_dir: Path, stub: SlackStub) -> dict[str, str]:
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("RUMORBOT_", "SLACK_"))}
-    base.pop("DATABASE_URL", None)
+def serve_env(process_env: dict[str, str], stub: SlackStub) -> dict[str, str]:
     return {
-        **base,
-        "RUMORBOT_DATA_DIR": str(tmp_path / "empty-data"),
-        "RUMORBOT_CORPUS_DIR": str(corpus_dir),
-        "RUMORBOT_EMBEDDER": "hashing",
+        **process_env,
         "RUMORBOT_LOG_LEVEL": "DEBUG",
         "SLACK_BOT_TOKEN": BOT_TOKEN,
         "SLACK_SIGNING_SECRET": SECRET,
