@@ -8,6 +8,7 @@ requests and lets in-flight answers finish.
 
 from __future__ import annotations
 
+import faulthandler
 import json
 import logging
 import signal
@@ -126,6 +127,8 @@ class RumorServer:
             self.stopping.set()
             server.close()
 
+        # `kill -USR1 <pid>` prints every thread's stack: how to see what a stuck replica does.
+        faulthandler.register(signal.SIGUSR1, all_threads=True)
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
         log.info(

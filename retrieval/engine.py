@@ -81,7 +81,11 @@ class AnswerEngine:
                 report.duration_s,
                 report.embedded,
             )
-        self._snapshot = self.publisher.load_current()
+        snapshot = self.publisher.load_current()
+        # Warm every lazy piece (tokenisers, the CC-CEDICT index, the ONNX session) so the
+        # first real question is as fast as the rest; only then is the engine ready.
+        self.searcher.search(snapshot, "What is known about GPT-5? GPT-5 的传闻")
+        self._snapshot = snapshot
 
     def refresh(self) -> bool:
         """Swap to a newer published corpus version if one exists (another replica reloaded)."""

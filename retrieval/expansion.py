@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import threading
 from collections import defaultdict
 from importlib import metadata
 from pathlib import Path
@@ -79,11 +80,15 @@ class QueryExpander:
     def __init__(self, cache_dir: Path | None = None):
         self.cache_dir = cache_dir
         self._reverse: dict[str, list[str]] | None = None
+        self._lock = threading.Lock()
 
     @property
     def reverse(self) -> dict[str, list[str]]:
         if self._reverse is None:
-            self._reverse = self._load()
+            # A burst of first questions must not each build the index (seconds apiece).
+            with self._lock:
+                if self._reverse is None:
+                    self._reverse = self._load()
         return self._reverse
 
     def _load(self) -> dict[str, list[str]]:

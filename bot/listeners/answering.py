@@ -22,17 +22,19 @@ def answer_and_log(
 ) -> tuple[dict[str, Any], int]:
     started = time.perf_counter()
     answer = services.answers.ask(question).to_json()
+    asked = time.perf_counter()
     answer_id = services.records.log_answer(
         surface=surface, user_id=user_id, channel_id=channel_id, question=question, answer=answer
     )
     services.metrics.observe_answer(answer["confidence"], time.perf_counter() - started)
     # One line per answer; the question itself stays in the database, not in the logs.
     log.info(
-        "answered surface=%s answer_id=%s label=%s latency_ms=%.1f",
+        "answered surface=%s answer_id=%s label=%s latency_ms=%.1f search_ms=%.1f",
         surface,
         answer_id,
         answer["confidence"],
         (time.perf_counter() - started) * 1000,
+        (asked - started) * 1000,
     )
     return answer, answer_id
 

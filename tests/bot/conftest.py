@@ -27,6 +27,7 @@ from bot.settings import Settings
 from tests.bot.slack_stub import SlackStub
 
 SECRET = "test-signing-secret"
+BOT_TOKEN = "xoxb-serve-test-secret-token"
 ADMIN = "UADMIN"
 
 
@@ -196,4 +197,15 @@ def mention(text: str, ts: str = "1700000001.000200", **extra: Any) -> dict[str,
         "channel": "C1",
         "event_ts": ts,
         **extra,
+    }
+
+
+@pytest.fixture
+def serve_env(process_env: dict[str, str], stub: SlackStub) -> dict[str, str]:
+    return {
+        **process_env,
+        "RUMORBOT_LOG_LEVEL": "DEBUG",
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SECRET,
+        "SLACK_API_BASE_URL": stub.url + "/api/",
     }

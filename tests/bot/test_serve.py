@@ -6,10 +6,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import os
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.error
@@ -19,11 +21,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.bot.conftest import SECRET, mention
+from tests.bot.conftest import BOT_TOKEN, SECRET, mention
 from tests.bot.slack_stub import SlackStub
 
 ROOT = Path(__file__).resolve().parents[2]
-BOT_TOKEN = "xoxb-serve-test-secret-token"
 APP_TOKEN = "xapp-serve-test-secret-token"
 
 
@@ -38,7 +39,7 @@ def wait_healthy(port: int, proc: subprocess.Popen, timeout: float = 120) -> dic
     statuses = []
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise AssertionError(f"serve exited early: {proc.communicate()[1][-2000:]}")
+            raise AssertionError(f"serve exited early: {output(proc)[-2000:]}")
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
                 return {"statuses": statuses, **json.loads(r.read())}
@@ -50,33 +51,32 @@ def wait_healthy(port: int, proc: subprocess.Popen, timeout: float = 120) -> dic
     raise AssertionError("never became healthy")
 
 
-@pytest.fixture
-def serve_env(process_env: dict[str, str], stub: SlackStub) -> dict[str, str]:
-    return {
-        **process_env,
-        "RUMORBOT_LOG_LEVEL": "DEBUG",
-        "SLACK_BOT_TOKEN": BOT_TOKEN,
-        "SLACK_SIGNING_SECRET": SECRET,
-        "SLACK_API_BASE_URL": stub.url + "/api/",
-    }
-
-
 def start(env: dict[str, str], *args: str) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-m", "bot", "serve", *args],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    # Logs go to a file, not a pipe: an unread pipe fills up and blocks the server's logging.
+    fd, path = tempfile.mkstemp(prefix="rumorbot-serve-", suffix=".log")
+    with os.fdopen(fd, "w") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "bot", "serve", *args],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+    proc.log_path = path  # type: ignore[attr-defined]
+    return proc
+
+
+def output(proc: subprocess.Popen) -> str:
+    return Path(proc.log_path).read_text()  # type: ignore[attr-defined]
 
 
 def stop(proc: subprocess.Popen) -> str:
     proc.send_signal(signal.SIGTERM)
-    out, err = proc.communicate(timeout=30)
-    assert proc.returncode == 0, err[-2000:]
-    return out + err
+    proc.wait(timeout=30)
+    logs = output(proc)
+    assert proc.returncode == 0, logs[-2000:]
+    return logs
 
 
 def test_serve_over_http(serve_env: dict[str, str], stub: SlackStub) -> None:
@@ -174,5 +174,5 @@ def test_serve_in_socket_mode(serve_env, stub: SlackStub, websocket_server) -> N
 def test_serve_refuses_to_start_without_credentials(serve_env) -> None:
     env = {k: v for k, v in serve_env.items() if k != "SLACK_SIGNING_SECRET"}
     proc = start(env, "--port", str(free_port()))
-    _, err = proc.communicate(timeout=60)
-    assert proc.returncode == 2 and "SLACK_SIGNING_SECRET" in err
+    proc.wait(timeout=60)
+    assert proc.returncode == 2 and "SLACK_SIGNING_SECRET" in output(proc)

@@ -1,0 +1,156 @@
+"""Two `rumorbot serve` processes on one PostgreSQL database, as a scaled-out deployment runs.
+
+Each replica has its own data directory (model, index) and port; they share the database and
+the corpus directory.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from tests.bot.conftest import ADMIN, RunningApp, mention
+from tests.bot.slack_stub import SlackStub
+from tests.bot.test_serve import free_port, start, stop, wait_healthy
+
+pytestmark = pytest.mark.postgres
+
+
+class Replica(RunningApp):
+    """Signed requests to a replica running in its own process."""
+
+    def __init__(self, port: int, stub: SlackStub, proc: subprocess.Popen):
+        self.url, self.stub, self.proc = f"http://127.0.0.1:{port}", stub, proc
+        self.port = port
+
+    def version(self) -> int | None:
+        try:
+            with urllib.request.urlopen(self.url + "/healthz", timeout=2) as response:
+                return json.loads(response.read())["corpus_version"]
+        except OSError:
+            return None
+
+
+@pytest.fixture
+def replicas(
+    serve_env, postgres_url: str, stub: SlackStub, tmp_path: Path
+) -> Iterator[list[Replica]]:
+    env = {**serve_env, "DATABASE_URL": postgres_url, "RUMORBOT_ADMIN_USER_IDS": ADMIN}
+    # The first replica creates the schema and ingests; the second finds both done.
+    running = []
+    try:
+        for name in ("a", "b"):
+            port = free_port()
+            proc = start(
+                {**env, "RUMORBOT_DATA_DIR": str(tmp_path / f"replica-{name}")}, "--port", str(port)
+            )
+            running.append(Replica(port, stub, proc))
+            wait_healthy(port, proc)
+        yield running
+    finally:
+        for replica in running:
+            if replica.proc.poll() is None:
+                stop(replica.proc)
+
+
+def query(url: str, sql: str) -> list[tuple]:
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    with engine.connect() as conn:
+        rows = conn.execute(text(sql)).all()
+    engine.dispose()
+    return [tuple(r) for r in rows]
+
+
+def test_retry_to_the_other_replica_is_answered_once(replicas, stub: SlackStub) -> None:
+    a, b = replicas
+    a.event(mention("What is Orion?", ts="10.1"), event_id="EvReplicas")
+    b.event(
+        mention("What is Orion?", ts="10.1"),
+        event_id="EvReplicas",
+        headers={"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"},
+    )
+    stub.wait_for("chat.postMessage")
+    time.sleep(1.5)
+    assert stub.count("chat.postMessage") == 1
+
+
+def test_reload_on_one_replica_reaches_the_other(replicas, stub, corpus_dir: Path) -> None:
+    a, b = replicas
+    assert a.version() == b.version() == 1
+    (corpus_dir / "005_new.txt").write_text(
+        "新传闻\n\n据报道，Zorblax 9 将在明年发布，这是一个新的测试传闻。\n"
+    )
+    answered = []
+
+    def keep_asking() -> None:
+        for n in range(20):
+            answered.append(
+                b.event(mention("What is Orion?", ts=f"20.{n}"), event_id=f"EvR{n}").status
+            )
+            time.sleep(0.1)
+
+    asker = threading.Thread(target=keep_asking)
+    asker.start()
+    assert a.command("reload", user_id=ADMIN).status == 200
+    stub.wait_for(f"response/{ADMIN}", timeout=60)
+    deadline = time.monotonic() + 15
+    while b.version() != 2 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    asker.join()
+    assert b.version() == 2 and a.version() == 2
+    assert answered == [200] * 20
+    posts = stub.wait_for("chat.postMessage", count=20, timeout=60)
+    assert not [p for p in posts if str(p.get("text", "")).startswith("Sorry")]
+
+
+def test_simultaneous_reloads_make_one_version(replicas, stub, corpus_dir, postgres_url) -> None:
+    a, b = replicas
+    (corpus_dir / "005_new.txt").write_text(
+        "新传闻\n\n据报道，Zorblax 9 将在明年发布，这是一个新的测试传闻。\n"
+    )
+    threads = [
+        threading.Thread(target=r.command, args=("reload",), kwargs={"user_id": ADMIN})
+        for r in replicas
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    stub.wait_for(f"response/{ADMIN}", count=2, timeout=60)
+    statuses = query(postgres_url, "SELECT status FROM corpus_versions ORDER BY id")
+    assert [s for (s,) in statuses].count("changed") == 2  # the start-up ingest, then one
+    (count,) = query(postgres_url, "SELECT count(*) FROM sources")[0]
+    assert count == 6
+    deadline = time.monotonic() + 15
+    while {a.version(), b.version()} != {2} and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert a.version() == b.version() == 2
+
+
+def test_answers_and_feedback_from_both_land_in_one_database(replicas, stub, postgres_url) -> None:
+    a, b = replicas
+    a.event(mention("What is Orion?", ts="30.1"), event_id="EvLogA")
+    b.event(mention("什么是通用验证器？", ts="30.2"), event_id="EvLogB")
+    posts = stub.wait_for("chat.postMessage", count=2)
+    ids = [
+        next(
+            b_["elements"][0]["value"]
+            for b_ in (json.loads(p["blocks"]) if isinstance(p["blocks"], str) else p["blocks"])
+            if b_["type"] == "actions"
+        )
+        for p in posts
+    ]
+    a.action("feedback_up", ids[1], user_id="U1")
+    b.action("feedback_down", ids[0], user_id="U2")
+    stub.wait_for("response/action-U1")
+    stub.wait_for("response/action-U2")
+    assert query(postgres_url, "SELECT count(*) FROM answers")[0][0] == 2
+    assert sorted(v for (v,) in query(postgres_url, "SELECT vote FROM feedback")) == [-1, 1]
