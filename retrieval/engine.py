@@ -73,19 +73,24 @@ class AnswerEngine:
         if self.store.current_version() is None:
             log.info("empty database: ingesting %s", self.corpus_dir)
             self.ingestor.ingest(self.corpus_dir, triggered_by=triggered_by)
-        if not self.publisher.is_current(self.embedder):
-            report = self.publisher.build(self.embedder)
-            log.info(
-                "built index for corpus version %s in %.1f s (%d passages embedded)",
-                report.manifest.corpus_version,
-                report.duration_s,
-                report.embedded,
-            )
-        snapshot = self.publisher.load_current()
+        _, snapshot = self._publish_current()
         # Warm every lazy piece (tokenisers, the CC-CEDICT index, the ONNX session) so the
         # first real question is as fast as the rest; only then is the engine ready.
         self.searcher.search(snapshot, "What is known about GPT-5? GPT-5 的传闻")
         self._snapshot = snapshot
+
+    def _publish_current(self) -> tuple[BuildReport | None, IndexSnapshot]:
+        """Build the index of the served corpus version if it is not built yet; load it."""
+        build = None
+        if not self.publisher.is_current(self.embedder):
+            build = self.publisher.build(self.embedder)
+            log.info(
+                "built index for corpus version %s in %.1f s (%d passages embedded)",
+                build.manifest.corpus_version,
+                build.duration_s,
+                build.embedded,
+            )
+        return build, self.publisher.load_current()
 
     def refresh(self) -> bool:
         """Swap to a newer published corpus version if one exists (another replica reloaded)."""
@@ -95,9 +100,7 @@ class AnswerEngine:
             version = self.store.current_version()
             if version is None or (self._snapshot and self._snapshot.version == version.id):
                 return False
-            if not self.publisher.is_current(self.embedder):
-                self.publisher.build(self.embedder)
-            self._snapshot = self.publisher.load_current()
+            _, self._snapshot = self._publish_current()
             return True
         finally:
             self._reload_lock.release()
@@ -109,10 +112,7 @@ class AnswerEngine:
         try:
             started = time.perf_counter()
             ingest = self.ingestor.ingest(self.corpus_dir, triggered_by=triggered_by)
-            build = None
-            if not self.publisher.is_current(self.embedder):
-                build = self.publisher.build(self.embedder)
-            snapshot = self.publisher.load_current()
+            build, snapshot = self._publish_current()
             self._snapshot = snapshot
             return ReloadReport(ingest, build, snapshot.version, time.perf_counter() - started)
         finally:
