@@ -34,8 +34,13 @@ ZH_STOPWORDS = frozenset(
 )
 
 
+def fold(text: str) -> str:
+    """NFKC with one kind of dash; case kept (names are told apart by their capitals)."""
+    return unicodedata.normalize("NFKC", text).translate(_DASHES)
+
+
 def normalise(text: str) -> str:
-    return unicodedata.normalize("NFKC", text).translate(_DASHES).lower()
+    return fold(text).lower()
 
 
 @cache

@@ -22,6 +22,7 @@ from retrieval.lexical import (
     ZH_STOPWORDS,
     BM25Index,
     chinese_tokens,
+    fold,
     has_cjk,
     normalise,
     tokenize,
@@ -94,28 +95,30 @@ def analyse(
     question: str, corpus_text: str, lexical: BM25Index, expander: QueryExpander
 ) -> QueryAnalysis:
     text = question[:MAX_QUESTION_CHARS]
+    # Both name patterns run over the same folded text, so their spans can be compared.
+    folded = fold(text)
     chinese = has_cjk(text)
     groups: list[frozenset[str]] = []
     entities: list[str] = []
     missing: list[str] = []
     covered_spans: list[tuple[int, int]] = []
 
-    for match in VERSIONED_NAME.finditer(normalise(text)):
+    for match in VERSIONED_NAME.finditer(folded):
         name, version = match.groups()
-        if name in EN_STOPWORDS:
+        if name.lower() in EN_STOPWORDS:
             continue
         forms = _entity_forms(name, version)
-        label = text[match.start() : match.end()]
+        label = match.group()
         entities.append(label)
         covered_spans.append(match.span())
         groups.append(forms)
         if not _present(forms, corpus_text):
             missing.append(label)
-    words = re.findall(r"[A-Za-z][A-Za-z0-9*.-]*", text)
-    first = words[0] if words and not chinese else None
-    for match in CAPITALISED.finditer(text):
+    first_word = re.search(r"[A-Za-z]", folded)
+    for match in CAPITALISED.finditer(folded):
         word = match.group()
-        if word == first and match.start() == text.find(first):
+        # An English question's first word is capitalised by grammar, not because it is a name.
+        if not chinese and first_word and match.start() == first_word.start():
             continue
         if any(a <= match.start() < b for a, b in covered_spans) or word.lower() in EN_STOPWORDS:
             continue
