@@ -39,6 +39,14 @@ def answer_and_log(
     return answer, answer_id
 
 
+def failed(services: Services, where: str, exc: Exception, context: str = "") -> str:
+    """Log and count a failure at a listener's boundary; return what to tell the user.
+    `where` is a metric label (a few fixed values); `context` only goes to the log."""
+    log.error("could not answer where=%s %s", where, context, exc_info=exc)
+    services.metrics.errors.labels(where).inc()
+    return apology(exc)
+
+
 def apology(exc: Exception) -> str:
     """A short, safe reason: never a traceback, never internals."""
     if isinstance(exc, NotReady):

@@ -18,7 +18,7 @@ from bot.blocks import (
     timeline_blocks,
     usage_hint,
 )
-from bot.listeners.answering import answer_and_log, apology, question_from
+from bot.listeners.answering import answer_and_log, failed, question_from
 from bot.services import Services
 from bot.text import escape_mrkdwn
 from retrieval.engine import ReloadInProgress
@@ -63,9 +63,8 @@ def ask(services: Services, command: dict[str, Any], ack: Ack, respond: Respond,
             replace_original=True,
         )
     except Exception as exc:
-        log.exception("could not answer /rumor ask")
-        services.metrics.errors.labels("command").inc()
-        respond(text=apology(exc), response_type="ephemeral", replace_original=True)
+        text = failed(services, "command", exc)
+        respond(text=text, response_type="ephemeral", replace_original=True)
 
 
 def sources(services: Services, ack: Ack) -> None:
@@ -121,9 +120,7 @@ def timeline(services: Services, ack: Ack, respond: Respond, text: str) -> None:
             response_type="ephemeral",
         )
     except Exception as exc:
-        log.exception("could not build a timeline")
-        services.metrics.errors.labels("command").inc()
-        respond(text=apology(exc), response_type="ephemeral")
+        respond(text=failed(services, "command", exc), response_type="ephemeral")
 
 
 def register(app: App, services: Services) -> None:

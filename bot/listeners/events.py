@@ -9,7 +9,7 @@ from slack_bolt import App
 from slack_sdk import WebClient
 
 from bot.blocks import answer_blocks, answer_fallback, usage_hint
-from bot.listeners.answering import answer_and_log, apology, question_from
+from bot.listeners.answering import answer_and_log, failed, question_from
 from bot.services import Services
 
 log = logging.getLogger(__name__)
@@ -48,9 +48,8 @@ def reply(services: Services, client: WebClient, body: dict[str, Any], surface: 
                 unfurl_media=False,
             )
     except Exception as exc:
-        log.exception("could not answer event_id=%s", event_id)
-        services.metrics.errors.labels(surface).inc()
-        client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=apology(exc))
+        text = failed(services, surface, exc, context=f"event_id={event_id}")
+        client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=text)
     services.records.finish_event(event_id)
 
 
