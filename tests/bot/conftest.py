@@ -69,10 +69,21 @@ class RunningApp:
             threads=4,
         )
         self.url = f"http://127.0.0.1:{self.server.effective_port}"
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.closing = False
+        self.thread = threading.Thread(target=self._serve, daemon=True)
         self.thread.start()
 
+    def _serve(self) -> None:
+        try:
+            self.server.run()
+        except OSError:
+            # Closing the server from another thread can pull the socket out from under
+            # select(); the production server treats this the same way.
+            if not self.closing:
+                raise
+
     def close(self) -> None:
+        self.closing = True
         self.server.close()
         self.app.listener_runner.listener_executor.shutdown(wait=True)
 
