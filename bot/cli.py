@@ -215,8 +215,9 @@ def cmd_timeline(services: Services, args: argparse.Namespace) -> int:
 def cmd_setup_model(services: Services, args: argparse.Namespace) -> int:
     started = time.perf_counter()
     embedder = services.embedder
+    services.expander.reverse  # noqa: B018 - builds and caches the CC-CEDICT index beside it
     print(
-        f"{embedder.model_id}: ready under {services.settings.model_dir}"
+        f"{embedder.model_id} and the CC-CEDICT index: ready under {services.settings.model_dir}"
         f" ({time.perf_counter() - started:.1f} s)"
     )
     return 0

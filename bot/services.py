@@ -50,6 +50,10 @@ class Services:
         return Metrics()
 
     @cached_property
+    def expander(self) -> QueryExpander:
+        return QueryExpander(cache_dir=self.settings.model_dir)
+
+    @cached_property
     def answers(self) -> AnswerEngine:
         return AnswerEngine(
             self.store,
@@ -57,7 +61,7 @@ class Services:
             self.publisher,
             self.embedder,
             self.settings.corpus_dir,
-            QueryExpander(cache_dir=self.settings.model_dir),
+            self.expander,
         )
 
 

@@ -8,7 +8,9 @@ alone: they appear in Latin letters in Chinese text too.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 import os
 import re
 import threading
@@ -18,6 +20,8 @@ from pathlib import Path
 
 from retrieval.glossary import glossary
 from retrieval.lexical import EN_STOPWORDS, _jieba, normalise
+
+log = logging.getLogger(__name__)
 
 MAX_PER_TERM = 3
 _DEFINITION_NOISE = re.compile(r"\([^)]*\)|\[[^\]]*\]|\bsb\b|\bsth\b|\bsomething\b|\bsomebody\b")
@@ -100,10 +104,17 @@ class QueryExpander:
         except (OSError, ValueError):
             pass
         reverse = build_cedict_reverse()
-        path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(reverse, ensure_ascii=False), encoding="utf-8")
-        os.replace(tmp, path)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp.write_text(json.dumps(reverse, ensure_ascii=False), encoding="utf-8")
+            os.replace(tmp, path)
+        except OSError as exc:
+            # A read-only model folder (a container image) still answers; it only costs the
+            # seconds of building the index again at the next start.
+            log.warning("could not cache the CC-CEDICT index in %s: %s", self.cache_dir, exc)
+            with contextlib.suppress(OSError):
+                tmp.unlink()
         return reverse
 
     def expand(self, question: str) -> list[str]:

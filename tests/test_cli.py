@@ -77,3 +77,12 @@ def test_secrets_never_reach_the_output(env: dict[str, str]) -> None:
     secret = "xoxb-very-secret-token-value"
     result = rumorbot("-v", "sources", env={**env, "SLACK_BOT_TOKEN": secret})
     assert secret not in result.stdout + result.stderr
+
+
+def test_setup_model_prepares_the_model_folder(env: dict[str, str], tmp_path: Path) -> None:
+    # What an image build runs, so a container never writes to its (read-only) model folder.
+    model_dir = tmp_path / "models"
+    result = rumorbot("setup-model", env={**env, "RUMORBOT_MODEL_DIR": str(model_dir)})
+    assert result.returncode == 0, result.stderr
+    assert "ready under" in result.stdout
+    assert list(model_dir.glob("cedict-reverse-*.json"))
