@@ -56,38 +56,11 @@ class Response:
         return json.loads(self.body)
 
 
-class RunningApp:
-    def __init__(self, services: Services, stub: SlackStub):
-        self.services = services
-        self.stub = stub
-        self.health = Health(services)
-        self.app = create_app(services.settings, services)
-        self.server = create_server(
-            make_wsgi(SlackRequestHandler(self.app), services, self.health),
-            host="127.0.0.1",
-            port=0,
-            threads=4,
-        )
-        self.url = f"http://127.0.0.1:{self.server.effective_port}"
-        self.closing = False
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
+class SlackClient:
+    """Requests to a rumorbot at `url`, signed as Slack signs them."""
 
-    def _serve(self) -> None:
-        try:
-            self.server.run()
-        except OSError:
-            # Closing the server from another thread can pull the socket out from under
-            # select(); the production server treats this the same way.
-            if not self.closing:
-                raise
-
-    def close(self) -> None:
-        self.closing = True
-        self.server.close()
-        self.app.listener_runner.listener_executor.shutdown(wait=True)
-
-    # -- requests, signed as Slack signs them -------------------------------------------
+    def __init__(self, url: str, stub: SlackStub):
+        self.url, self.stub = url, stub
 
     def post(
         self,
@@ -177,6 +150,38 @@ class RunningApp:
         except urllib.error.HTTPError as err:
             return Response(err.code, err.read().decode())
 
+
+class RunningApp(SlackClient):
+    """rumorbot's HTTP app served in this process."""
+
+    def __init__(self, services: Services, stub: SlackStub):
+        self.services = services
+        self.health = Health(services)
+        self.app = create_app(services.settings, services)
+        self.server = create_server(
+            make_wsgi(SlackRequestHandler(self.app), services, self.health),
+            host="127.0.0.1",
+            port=0,
+            threads=4,
+        )
+        super().__init__(f"http://127.0.0.1:{self.server.effective_port}", stub)
+        self.closing = False
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        try:
+            self.server.run()
+        except OSError:
+            # Closing the server from another thread can pull the socket out from under
+            # select(); the production server treats this the same way.
+            if not self.closing:
+                raise
+
+    def close(self) -> None:
+        self.closing = True
+        self.server.close()
+        self.app.listener_runner.listener_executor.shutdown(wait=True)
 
 @pytest.fixture
 def stub() -> Iterator[SlackStub]:

@@ -17,19 +17,19 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from tests.bot.conftest import ADMIN, RunningApp, mention
+from tests.bot.conftest import ADMIN, SlackClient, mention
 from tests.bot.slack_stub import SlackStub
 from tests.bot.test_serve import free_port, start, stop, wait_healthy
 
 pytestmark = pytest.mark.postgres
 
 
-class Replica(RunningApp):
+class Replica(SlackClient):
     """Signed requests to a replica running in its own process."""
 
     def __init__(self, port: int, stub: SlackStub, proc: subprocess.Popen):
-        self.url, self.stub, self.proc = f"http://127.0.0.1:{port}", stub, proc
-        self.port = port
+        super().__init__(f"http://127.0.0.1:{port}", stub)
+        self.proc, self.port = proc, port
 
     def version(self) -> int | None:
         try:

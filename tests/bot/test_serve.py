@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.bot.conftest import BOT_TOKEN, SECRET, mention
+from tests.bot.conftest import BOT_TOKEN, SECRET, SlackClient, mention
 from tests.bot.slack_stub import SlackStub
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -80,21 +80,13 @@ def stop(proc: subprocess.Popen) -> str:
 
 
 def test_serve_over_http(serve_env: dict[str, str], stub: SlackStub) -> None:
-    from tests.bot.conftest import RunningApp
-
     port = free_port()
     proc = start(serve_env, "--port", str(port))
     try:
         health = wait_healthy(port, proc)
         assert health["corpus_version"] == 1  # the empty data directory was ingested first
-
-        class Remote(RunningApp):  # reuse the request signing against the real process
-            def __init__(self) -> None:
-                self.url, self.stub = f"http://127.0.0.1:{port}", stub
-
-        assert (
-            Remote().event(mention("What is Orion?", ts="77.1"), event_id="EvServe").status == 200
-        )
+        slack = SlackClient(f"http://127.0.0.1:{port}", stub)
+        assert slack.event(mention("What is Orion?", ts="77.1"), event_id="EvServe").status == 200
         (call,) = stub.wait_for("chat.postMessage")
         assert call["thread_ts"] == "77.1"
         headers = stub.headers["chat.postMessage"][0]
