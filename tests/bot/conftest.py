@@ -183,6 +183,7 @@ class RunningApp(SlackClient):
         self.server.close()
         self.app.listener_runner.listener_executor.shutdown(wait=True)
 
+
 @pytest.fixture
 def stub() -> Iterator[SlackStub]:
     server = SlackStub().start()
