@@ -1,30 +1,46 @@
-# syntax=docker/dockerfile:1
-# rumorbot: multi-stage, CPU-only, model converted at build time, runs as a non-root user.
+# rumorbot: multi-stage, CPU-only torch, model converted at build time, non-root, offline at run.
 #   docker build -t rumorbot .
-#   docker run -p 3000:3000 -e SLACK_BOT_TOKEN=... -e SLACK_SIGNING_SECRET=... -v rumorbot-data:/data rumorbot
+#   docker run -p 3000:3000 -e SLACK_BOT_TOKEN=... -e SLACK_SIGNING_SECRET=... \
+#       -v rumorbot-data:/data rumorbot
 # Where only mirrors are reachable, override the base image and the package indexes:
 #   --build-arg BASE_IMAGE=... --build-arg PIP_INDEX_URL=... --build-arg TORCH_INDEX_URL=...
+# Behind a TLS-intercepting proxy, or with wheels at hand, see deploy/build-extras/README.md.
 
+# Any Debian-based image with Python 3.11 and its venv module (python:3.11-slim, or bookworm
+# with python3-venv).
 ARG BASE_IMAGE=python:3.11-slim
 
-FROM ${BASE_IMAGE} AS build
+# Stage 1: the virtualenv with every dependency. It changes only with pyproject.toml, so a code
+# change reuses it, and the final image's copy of it, from the layer cache.
+FROM ${BASE_IMAGE} AS deps
 ARG PIP_INDEX_URL=https://pypi.org/simple
 ARG TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu
-ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
-WORKDIR /src
-RUN python3 -m venv /opt/rumorbot
-# CPU-only torch first, so nothing below pulls the multi-GB CUDA build. Separate layers on
-# purpose: torch changes least and caches best.
+ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1 PIP_FIND_LINKS=/build-extras
+# A CA bundle and wheels for the build stages only: the final stage copies neither.
+COPY deploy/build-extras/ /build-extras/
+RUN if [ -f /build-extras/ca.crt ]; then printf '[global]\ncert = /build-extras/ca.crt\n' > /etc/pip.conf; fi \
+    && python3 -m venv /opt/rumorbot
+# CPU-only torch first, so nothing below pulls the multi-GB CUDA build.
 # hadolint ignore=DL3059
 RUN /opt/rumorbot/bin/pip install --index-url "${TORCH_INDEX_URL}" --extra-index-url "${PIP_INDEX_URL}" "torch==2.13.0"
-COPY pyproject.toml README.md ./
+WORKDIR /src
+COPY pyproject.toml ./
+RUN /opt/rumorbot/bin/python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" > /tmp/requirements.txt \
+    && /opt/rumorbot/bin/pip install --index-url "${PIP_INDEX_URL}" -r /tmp/requirements.txt
+
+# Stage 2: the converted model folder and rumorbot's own wheel.
+FROM deps AS build
+# The converter needs only these modules, so the conversion is redone only when they change.
+COPY retrieval/__init__.py retrieval/charsmap.py retrieval/e5_convert.py retrieval/embedding.py \
+     ./retrieval/
+RUN /opt/rumorbot/bin/python -c "from pathlib import Path; from retrieval.e5_convert import ensure_converted; ensure_converted(Path('/opt/models'))"
+COPY README.md ./
 COPY bot ./bot
 COPY retrieval ./retrieval
 COPY migrations ./migrations
-RUN /opt/rumorbot/bin/pip install --index-url "${PIP_INDEX_URL}" .
-# Convert the e5 model once, into the image: the container starts offline and fast.
-# hadolint ignore=DL3059
-RUN /opt/rumorbot/bin/python -c "from pathlib import Path; from retrieval.e5_convert import ensure_converted; ensure_converted(Path('/opt/models'))"
+# setup-model also caches the CC-CEDICT index beside the model: the image's folder is read-only.
+RUN RUMORBOT_MODEL_DIR=/opt/models RUMORBOT_DATA_DIR=/tmp/setup /opt/rumorbot/bin/python -m bot setup-model \
+    && /opt/rumorbot/bin/pip wheel --no-deps --wheel-dir /wheels .
 
 FROM ${BASE_IMAGE}
 ENV PATH=/opt/rumorbot/bin:$PATH \
@@ -36,8 +52,12 @@ ENV PATH=/opt/rumorbot/bin:$PATH \
     PORT=3000
 RUN useradd --create-home --uid 10001 rumorbot \
     && mkdir -p /data && chown rumorbot /data
-COPY --from=build /opt/rumorbot /opt/rumorbot
+COPY --from=deps /opt/rumorbot /opt/rumorbot
 COPY --from=build /opt/models /opt/models
+COPY --from=build /wheels /tmp/wheels
+RUN pip install --no-cache-dir --no-deps --no-index /tmp/wheels/*.whl \
+    && pip check \
+    && rm -rf /tmp/wheels
 COPY corpus /app/corpus
 WORKDIR /app
 USER 10001
