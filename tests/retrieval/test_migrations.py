@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from retrieval.db import make_engine, upgrade
 from retrieval.models import Base
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_upgrade_from_empty_and_models_match(db_url: str) -> None:
@@ -21,3 +28,21 @@ def test_upgrade_from_empty_and_models_match(db_url: str) -> None:
         diff = compare_metadata(context, Base.metadata)
     engine.dispose()
     assert diff == []
+
+
+@pytest.mark.postgres
+def test_replicas_starting_together_migrate_once(postgres_url: str) -> None:
+    # Every replica upgrades at start, and a deployment starts them all at once. Processes,
+    # as replicas are: Alembic's context is process-global.
+    script = "import sys; from retrieval import db; db.upgrade(db.make_engine(sys.argv[1]))"
+    url = postgres_url.replace("postgresql://", "postgresql+psycopg://", 1)
+    procs = [
+        subprocess.Popen([sys.executable, "-c", script, url], cwd=ROOT, stderr=subprocess.PIPE)
+        for _ in range(3)
+    ]
+    errors = [p.communicate(timeout=120)[1].decode() for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0], errors
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        assert len(conn.execute(text("SELECT version_num FROM alembic_version")).all()) == 1
+    engine.dispose()
