@@ -23,6 +23,8 @@ from types import MappingProxyType
 import faiss
 import numpy as np
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from retrieval.embedding import Embedder
@@ -73,6 +75,9 @@ class IndexSnapshot:
         return self.manifest.corpus_version
 
 
+_INSERT = {"postgresql": pg_insert, "sqlite": sqlite_insert}
+
+
 class EmbeddingCache:
     """Passage embeddings by content hash and model id, in the database (shared by replicas)."""
 
@@ -98,25 +103,19 @@ class EmbeddingCache:
         missing = [h for h in hashes if h not in found]
         if missing:
             fresh = embedder.embed_passages([texts[h] for h in missing])
+            rows = [
+                {
+                    "content_hash": h,
+                    "model_id": embedder.model_id,
+                    "dim": embedder.dim,
+                    "vector": np.asarray(v, dtype="<f4").tobytes(),
+                }
+                for h, v in zip(missing, fresh, strict=True)
+            ]
             with self.sessions.begin() as session:
-                existing = set(
-                    session.scalars(
-                        select(Embedding.content_hash).where(
-                            Embedding.model_id == embedder.model_id,
-                            Embedding.content_hash.in_(missing),
-                        )
-                    )
-                )
-                session.add_all(
-                    Embedding(
-                        content_hash=h,
-                        model_id=embedder.model_id,
-                        dim=embedder.dim,
-                        vector=np.asarray(v, dtype="<f4").tobytes(),
-                    )
-                    for h, v in zip(missing, fresh, strict=True)
-                    if h not in existing
-                )
+                # Replicas starting together embed the same passages; the first write wins.
+                insert = _INSERT[session.get_bind().dialect.name]
+                session.execute(insert(Embedding).on_conflict_do_nothing(), rows)
             found.update(zip(missing, fresh, strict=True))
         if not passages:
             return np.zeros((0, embedder.dim), dtype=np.float32), 0

@@ -57,6 +57,26 @@ def test_reload_embeds_only_new_passages(sessions, corpus_dir: Path, publisher) 
     assert publisher.build(embedder).embedded == 1
 
 
+def test_a_replica_caching_the_same_embeddings_meanwhile_does_no_harm(
+    sessions, corpus_dir: Path
+) -> None:
+    CorpusIngestor(sessions).ingest(corpus_dir)
+    _, _, passages = CorpusStore(sessions).snapshot()
+    cache = EmbeddingCache(sessions)
+
+    class Racing(CountingEmbedder):
+        def embed_passages(self, texts: list[str]) -> np.ndarray:
+            # Another replica, started at the same moment, stores the same vectors first.
+            EmbeddingCache(sessions).vectors(HashingEmbedder(), passages)
+            return super().embed_passages(texts)
+
+    embedder = Racing()
+    vectors, embedded = cache.vectors(embedder, passages)
+    assert embedded == embedder.embedded == len({p.content_hash for p in passages})
+    again, embedded_again = cache.vectors(CountingEmbedder(), passages)
+    assert embedded_again == 0 and np.array_equal(vectors, again)
+
+
 def test_failed_build_keeps_the_old_index(
     sessions, corpus_dir: Path, publisher, monkeypatch
 ) -> None:
