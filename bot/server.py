@@ -28,6 +28,7 @@ from bot.services import Services
 log = logging.getLogger(__name__)
 
 REFRESH_SECONDS = 3.0
+MAX_RETRY_SECONDS = 60.0
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
@@ -83,12 +84,21 @@ class RumorServer:
         self.executor = ThreadPoolExecutor(max_workers=8, thread_name_prefix="listener")
 
     def _load(self) -> None:
-        try:
-            self.services.answers.start(triggered_by="serve")
+        # What fails a start often passes (the database restarting, a corpus volume not yet
+        # mounted): retry with backoff and show the error on /healthz meanwhile.
+        delay = 1.0
+        while not self.stopping.is_set():
+            try:
+                self.services.answers.start(triggered_by="serve")
+            except Exception as exc:
+                log.exception("could not load the corpus and index; retrying in %.0f s", delay)
+                self.health.error = f"{type(exc).__name__}: {exc}"[:300]
+                self.stopping.wait(delay)
+                delay = min(delay * 2, MAX_RETRY_SECONDS)
+                continue
+            self.health.error = None
             log.info("ready corpus_version=%s", self.services.answers.snapshot.version)
-        except Exception as exc:
-            log.exception("could not load the corpus and index")
-            self.health.error = f"{type(exc).__name__}: {exc}"[:300]
+            return
 
     def _poll_versions(self) -> None:
         while not self.stopping.wait(REFRESH_SECONDS):

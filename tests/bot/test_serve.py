@@ -7,6 +7,7 @@ import base64
 import hashlib
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -168,3 +169,29 @@ def test_serve_refuses_to_start_without_credentials(serve_env) -> None:
     proc = start(env, "--port", str(free_port()))
     proc.wait(timeout=60)
     assert proc.returncode == 2 and "SLACK_SIGNING_SECRET" in output(proc)
+
+
+def test_a_failed_start_is_retried_until_it_succeeds(serve_env, tmp_path: Path) -> None:
+    # The corpus volume is not there yet: /healthz says why, and serve keeps trying.
+    corpus = Path(serve_env["RUMORBOT_CORPUS_DIR"])
+    late = tmp_path / "corpus-mounted-later"
+    port = free_port()
+    proc = start({**serve_env, "RUMORBOT_CORPUS_DIR": str(late)}, "--port", str(port))
+    try:
+        deadline = time.monotonic() + 60
+        failure = None
+        while failure is None and time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2)
+            except urllib.error.HTTPError as err:
+                body = json.loads(err.read())
+                failure = body if body["status"] == "failed" else None
+            except OSError:
+                pass
+            time.sleep(0.2)
+        assert failure is not None and "does not exist" in failure["error"]
+        shutil.copytree(corpus, late)
+        assert wait_healthy(port, proc, timeout=60)["status"] == "ok"
+    finally:
+        logs = stop(proc)
+    assert "retrying in" in logs
