@@ -11,7 +11,12 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_prefix="RUMORBOT_", env_file=".env", extra="ignore", populate_by_name=True
+        env_prefix="RUMORBOT_",
+        env_file=".env",
+        extra="ignore",
+        populate_by_name=True,
+        # Compose and Kubernetes files pass unset options as "": that means "not set".
+        env_ignore_empty=True,
     )
 
     data_dir: Path = Path("data")
