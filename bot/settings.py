@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     )
     max_file_bytes: int = 2_000_000
     log_level: str = "INFO"
+    # Questions are kept in the database; put them in the log lines too only when asked to.
+    log_questions: bool = False
     port: int = Field(default=3000, validation_alias=AliasChoices("PORT", "RUMORBOT_PORT"))
 
     # A secret too: a database URL may carry a password.

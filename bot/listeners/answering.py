@@ -12,13 +12,21 @@ from retrieval.engine import NotReady
 
 log = logging.getLogger(__name__)
 
+QUESTION_LOG_CHARS = 200
+
 
 def question_from(text: str | None) -> str:
     return clean_text(slack_to_plain(text or ""))
 
 
 def answer_and_log(
-    services: Services, question: str, *, surface: str, user_id: str | None, channel_id: str | None
+    services: Services,
+    question: str,
+    *,
+    surface: str,
+    request_id: str | None,
+    user_id: str | None,
+    channel_id: str | None,
 ) -> tuple[dict[str, Any], int]:
     started = time.perf_counter()
     answer = services.answers.ask(question).to_json()
@@ -27,14 +35,20 @@ def answer_and_log(
         surface=surface, user_id=user_id, channel_id=channel_id, question=question, answer=answer
     )
     services.metrics.observe_answer(answer["confidence"], time.perf_counter() - started)
-    # One line per answer; the question itself stays in the database, not in the logs.
+    # One key=value line per answer. The question stays in the database unless an operator
+    # asks for it here (RUMORBOT_LOG_QUESTIONS); repr() keeps it on one line, quoted.
+    question_field = (
+        f" question={question[:QUESTION_LOG_CHARS]!r}" if services.settings.log_questions else ""
+    )
     log.info(
-        "answered surface=%s answer_id=%s label=%s latency_ms=%.1f search_ms=%.1f",
+        "answered surface=%s request_id=%s answer_id=%s label=%s latency_ms=%.1f search_ms=%.1f%s",
         surface,
+        request_id,
         answer_id,
         answer["confidence"],
         (time.perf_counter() - started) * 1000,
         (asked - started) * 1000,
+        question_field,
     )
     return answer, answer_id
 

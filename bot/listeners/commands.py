@@ -52,6 +52,7 @@ def ask(services: Services, command: dict[str, Any], ack: Ack, respond: Respond,
             services,
             question,
             surface="command",
+            request_id=command.get("trigger_id"),
             user_id=command.get("user_id"),
             channel_id=command.get("channel_id"),
         )

@@ -37,7 +37,12 @@ def reply(services: Services, client: WebClient, body: dict[str, Any], surface: 
             client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=usage_hint())
         else:
             answer, answer_id = answer_and_log(
-                services, question, surface=surface, user_id=event.get("user"), channel_id=channel
+                services,
+                question,
+                surface=surface,
+                request_id=event_id,
+                user_id=event.get("user"),
+                channel_id=channel,
             )
             client.chat_postMessage(
                 channel=channel,

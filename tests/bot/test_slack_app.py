@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 from pathlib import Path
@@ -46,6 +47,25 @@ def test_mention_is_answered_in_its_thread(running: RunningApp) -> None:
     assert "Corpus version 1" in rendered
     actions = [b for b in sections(call) if b["type"] == "actions"]
     assert [e["action_id"] for e in actions[0]["elements"]] == ["feedback_up", "feedback_down"]
+
+
+def test_one_log_line_per_answer_with_the_question_only_when_configured(
+    running: RunningApp, caplog
+) -> None:
+    def answered_line(event_id: str) -> str:
+        running.event(mention("What is Orion?\nreally", ts="5.5"), event_id=event_id)
+        running.stub.wait_for("chat.postMessage", count=int(event_id[-1]))
+        lines = [m for r in caplog.records if f"request_id={event_id}" in (m := r.getMessage())]
+        assert len(lines) == 1
+        return lines[0]
+
+    with caplog.at_level(logging.INFO, logger="bot.listeners.answering"):
+        line = answered_line("EvLog1")
+        assert line.startswith("answered surface=mention") and "label=" in line
+        assert "Orion" not in line
+        running.services.settings.log_questions = True
+        line = answered_line("EvLog2")
+    assert line.endswith("question='What is Orion?\\nreally'")  # quoted, on one line
 
 
 def test_mention_inside_a_thread_answers_in_that_thread(running: RunningApp) -> None:
