@@ -73,8 +73,10 @@ def build_context(target: Path) -> dict[str, str]:
     if base := os.environ.get("RUMORBOT_DOCKER_BASE_IMAGE"):
         args["BASE_IMAGE"] = base
     dirs = f"{os.environ.get('RUMORBOT_DOCKER_WHEELS', '')} {os.environ.get('PIP_FIND_LINKS', '')}"
-    for folder in dirs.split():
+    for folder in dict.fromkeys(dirs.split()):
         for wheel in Path(folder.removeprefix("file://")).glob("torch-2.13.0+cpu-*.whl"):
+            if (extras / wheel.name).exists():
+                continue
             try:
                 os.link(wheel, extras / wheel.name)  # ~200 MB: link, don't copy
             except OSError:
