@@ -92,17 +92,23 @@ def image(engine: None, tmp_path_factory: pytest.TempPathFactory, request) -> st
     args = build_context(context)
     flags = [f"--build-arg={key}={value}" for key, value in args.items()]
     started = time.monotonic()
-    # The legacy builder: BuildKit needs the buildx plugin, which Debian's docker.io lacks.
-    result = subprocess.run(
-        ["docker", "build", "-t", TAG, *flags, str(context)],
-        env={**os.environ, "DOCKER_BUILDKIT": "0"},
-        capture_output=True,
-        text=True,
-        timeout=3600,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
-    cached = result.stdout.count("Using cache")
+    # The build stage is tagged too, so that pruning what older builds left behind keeps the
+    # layer cache (dependencies, model) of this one. The legacy builder: BuildKit needs the
+    # buildx plugin, which Debian's docker.io lacks.
+    output = ""
+    for target in (["--target", "build", "-t", f"{TAG}-build"], ["-t", TAG]):
+        result = subprocess.run(
+            ["docker", "build", *target, *flags, str(context)],
+            env={**os.environ, "DOCKER_BUILDKIT": "0"},
+            capture_output=True,
+            text=True,
+            timeout=3600,
+            check=False,
+        )
+        assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+        output += result.stdout
+    docker("image", "prune", "--force")
+    cached = output.count("Using cache")
     plugins = request.config.pluginmanager
     with plugins.get_plugin("capturemanager").global_and_fixture_disabled():
         plugins.get_plugin("terminalreporter").write_line(
