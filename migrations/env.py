@@ -1,15 +1,13 @@
 """Alembic environment: runs against the engine rumorbot hands over in `config.attributes`."""
 
 from alembic import context
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine
 
+from retrieval.db import MIGRATION_LOCK, lock_replicas
 from retrieval.models import Base
 
 config = context.config
 target_metadata = Base.metadata
-# Replicas started together each upgrade at start; on PostgreSQL the first to take this lock
-# migrates and the others wait, then find the schema at head (DDL is transactional there).
-MIGRATION_LOCK_KEY = 0x72756D6F72_01
 
 
 def run_migrations_online() -> None:
@@ -17,8 +15,9 @@ def run_migrations_online() -> None:
     if engine is None:
         engine = create_engine(config.get_main_option("sqlalchemy.url"))
     with engine.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            connection.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": MIGRATION_LOCK_KEY})
+        # Replicas started together each upgrade at start: the first to take the lock
+        # migrates, the others wait, then find the schema at head (DDL is transactional).
+        lock_replicas(connection, MIGRATION_LOCK)
         context.configure(
             connection=connection,
             target_metadata=target_metadata,

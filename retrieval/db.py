@@ -6,10 +6,14 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+
+# PostgreSQL advisory lock keys; any constants work, as long as every replica uses the same.
+INGEST_LOCK = 0x52554D4F52
+MIGRATION_LOCK = 0x52554D4F52_01
 
 
 def make_engine(url: str) -> Engine:
@@ -27,6 +31,13 @@ def make_engine(url: str) -> Engine:
 
         return engine
     return create_engine(url, pool_pre_ping=True)
+
+
+def lock_replicas(connection: Connection, key: int) -> None:
+    """Serialise this transaction with the same work on other replicas (PostgreSQL; SQLite
+    already allows a single writer). Released at commit or rollback."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
 
 
 def alembic_config(engine: Engine) -> Config:

@@ -10,18 +10,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from retrieval.db import INGEST_LOCK, lock_replicas
 from retrieval.documents import SkipFile, is_ignored, parse_document, read_text
 from retrieval.manifest import DEFAULT_TIER, SourceEntry, load_manifest
 from retrieval.models import CorpusVersion, Passage, Source, utcnow
 from retrieval.passages import PARSER_VERSION, PassageDraft, build_passages
 
 log = logging.getLogger(__name__)
-
-# Any constant works; it only has to be the same for every replica.
-INGEST_LOCK_KEY = 0x52554D4F52
 
 
 class IngestError(RuntimeError):
@@ -137,9 +135,8 @@ class CorpusIngestor:
         warnings: list[str],
         triggered_by: str,
     ) -> IngestReport:
-        if session.get_bind().dialect.name == "postgresql":
-            # Two reloads on two replicas at once would otherwise interleave their writes.
-            session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": INGEST_LOCK_KEY})
+        # Two reloads on two replicas at once would otherwise interleave their writes.
+        lock_replicas(session.connection(), INGEST_LOCK)
         version = CorpusVersion(triggered_by=triggered_by, status="running")
         session.add(version)
         session.flush()
