@@ -7,8 +7,10 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Integer,
     LargeBinary,
@@ -150,3 +152,28 @@ class HandledEvent(Base):
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     # Null while a replica works on it; a claim that never finishes may be taken over.
     done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Translation(Base):
+    """An English rendering of a text (a passage or a title), by content hash, per translator
+    and prompt version: an unchanged passage is never translated twice, a new prompt version
+    translates everything again. A row is first a claim, so replicas translate it once."""
+
+    __tablename__ = "translations"
+
+    content_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    translator_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    prompt_version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # "claimed" while a worker translates it (taken over when its heartbeat goes stale); "done".
+    status: Mapped[str] = mapped_column(String(16))
+    worker: Mapped[str | None] = mapped_column(String(128))
+    claimed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    english: Mapped[str | None] = mapped_column(Text)
+    # False: kept, but a number, name or negation of the source did not survive (shown warned).
+    checked: Mapped[bool | None] = mapped_column(Boolean)
+    # [[chinese piece, english piece], ...]
+    segments: Mapped[list[list[str]]] = mapped_column(JSON, default=list)
+    problems: Mapped[list[str]] = mapped_column(JSON, default=list)
+    tokens: Mapped[int] = mapped_column(Integer, default=0)
+    seconds: Mapped[float | None] = mapped_column(Float)

@@ -1,0 +1,169 @@
+"""The check every English rendering must pass: what a reader acts on survives translation.
+
+A small model's slips that change meaning while reading fluently are mostly of three kinds
+(measured on this corpus, ../shared/research): a number lost or scaled wrong (3亿 is 300
+million, not 3 billion), a name's version mangled ("4o" → "40"), and a negation dropped.
+The guard cannot see a wrong meaning that keeps all of these; the "machine translation"
+mark in every answer is for that.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+CHINESE_SCALE = {"万亿": 10**12, "亿": 10**8, "万": 10**4, "千": 10**3}
+ENGLISH_SCALE = {
+    "thousand": 10**3,
+    "k": 10**3,
+    "million": 10**6,
+    "m": 10**6,
+    "mn": 10**6,
+    "billion": 10**9,
+    "b": 10**9,
+    "bn": 10**9,
+    "trillion": 10**12,
+    "t": 10**12,
+    "tn": 10**12,
+}
+MONTHS = (
+    "january february march april may june july august september october november december"
+).split()
+NUMBER_WORDS = (
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+    "fifteen sixteen seventeen eighteen nineteen twenty"
+).split()
+
+# Latin tokens with a digit are names and versions ("GPT-4o", "o1", "Claude-3.5"): they must
+# come through as they are. Pure numbers are checked by value below.
+_LATIN_NAME = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[-.][A-Za-z0-9]+)*\*?|\d+[A-Za-z]+[A-Za-z0-9]*")
+_CHINESE_NUMBER = re.compile(r"(?<![A-Za-z0-9.])(\d+(?:\.\d+)?)(?:\s*(万亿|亿|万|千))?(\s*月)?")
+_ENGLISH_NUMBER = re.compile(
+    r"(?<![A-Za-z0-9.])(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)(?:\s*(thousand|million|billion|"
+    r"trillion|bn|mn|tn|k|m|b|t)\b)?",
+    re.I,
+)
+# Words with a negating character that do not negate ("不过" is "but", "未来" is "future").
+_NOT_NEGATIONS = re.compile(
+    "不过|不断|不少|不仅|不但|不管|不久|不同|不错|不得不|不如|不然|不停|不禁|不用说|不可思议|"
+    "差不多|要不|未来|无论|无数|无疑|无限|无关|无所谓|毫无疑问|并非如此"
+)
+_NEGATION = re.compile("并未|并没有|没有|无法|未|没|不|无|非(?!常)|别再|拒绝|否认")
+_ENGLISH_NEGATION = re.compile(
+    r"\b(?:not|no|never|none|nothing|nobody|nowhere|neither|nor|without|cannot|unable|"
+    r"impossible|lack\w*|fail\w*|den(?:y|ied|ies|ial)|refus\w*|reject\w*|absent|instead|"
+    r"rather than|yet to|un(?:clear|known|certain|likely|released|announced|disclosed|"
+    r"confirmed|veiled|ready|finished|sure|able|willing|der)\w*|in(?:complete|capable|"
+    r"sufficient|ability)\w*|non-?\w+|halt\w*|stop\w*|hardly|barely)\b|n't",
+    re.I,
+)
+_CJK = re.compile(r"[\u3400-\u9fff]")
+_PREAMBLE = re.compile(
+    r"^\s*(?:(?:certainly|sure|of course)[!,.]?\s*)?(?:here(?: is|'s) (?:the|a|my) "
+    r"(?:english )?translation[^:\n]*:|(?:english )?translation:)\s*",
+    re.I,
+)
+
+
+@dataclass(frozen=True)
+class GuardResult:
+    ok: bool
+    problems: tuple[str, ...] = ()
+
+
+def _fold(text: str) -> str:
+    return unicodedata.normalize("NFKC", text)
+
+
+def strip_preamble(text: str) -> str:
+    """Drop a chat model's "Here is the translation:" and quotes it wraps its answer in."""
+    text = _PREAMBLE.sub("", text.strip(), count=1).strip()
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'“”":
+        text = text[1:-1].strip()
+    return text
+
+
+def source_numbers(text: str) -> list[tuple[str, float | None, int | None]]:
+    """(as written, value with its Chinese scale or None, month number or None) per number."""
+    text = _fold(text)
+    names = [m.span() for m in _LATIN_NAME.finditer(text)]
+    out = []
+    for match in _CHINESE_NUMBER.finditer(text):
+        if any(a <= match.start() < b for a, b in names):
+            continue
+        number, scale, month = match.groups()
+        value = float(number) * CHINESE_SCALE[scale] if scale else None
+        month_number = (
+            int(number) if month and number.isdigit() and 1 <= int(number) <= 12 else None
+        )
+        out.append((match.group().strip(), value, month_number))
+    return out
+
+
+def english_values(text: str) -> tuple[set[str], set[float]]:
+    """Numbers as written (commas dropped) and their values with any scale word applied."""
+    written: set[str] = set()
+    values: set[float] = set()
+    for match in _ENGLISH_NUMBER.finditer(_fold(text)):
+        number, scale = match.group(1).replace(",", ""), match.group(2)
+        written.add(number.rstrip("0").rstrip(".") if "." in number else number)
+        value = float(number)
+        values.add(value * ENGLISH_SCALE[scale.lower()] if scale else value)
+    lower = text.lower()
+    for n, word in enumerate(NUMBER_WORDS):
+        if re.search(rf"\b{word}\b", lower):
+            written.add(str(n))
+            values.add(float(n))
+    return written, values
+
+
+def _plain(number: str) -> str:
+    return number.rstrip("0").rstrip(".") if "." in number else number
+
+
+def negations(text: str) -> int:
+    """Negations in Chinese text, words that only look negative left out."""
+    return len(_NEGATION.findall(_NOT_NEGATIONS.sub("", text)))
+
+
+def english_negations(text: str) -> int:
+    return len(_ENGLISH_NEGATION.findall(text))
+
+
+def _name_forms(name: str) -> set[str]:
+    base = name.lower().rstrip("*")
+    return {base, base.replace("-", " "), base.replace("-", ""), base.replace(".", "")}
+
+
+def check(source: str, english: str) -> GuardResult:
+    """Every number, versioned name and negation of `source` must survive into `english`."""
+    problems: list[str] = []
+    english = _fold(english).strip()
+    if not english:
+        return GuardResult(False, ("empty rendering",))
+    if _CJK.search(english):
+        problems.append("Chinese left untranslated")
+    if len(english) > 8 * len(source) + 80:
+        problems.append("rendering far longer than the source")
+    lower = english.lower()
+    written, values = english_values(english)
+    for shown, value, month in source_numbers(source):
+        number = re.match(r"\d+(?:\.\d+)?", shown).group()  # type: ignore[union-attr]
+        if value is not None:
+            if not any(abs(v - value) <= value * 0.01 for v in values):
+                problems.append(f"amount {shown} not rendered as {value:,.0f}")
+        elif month is not None:
+            name = MONTHS[month - 1]
+            if name not in lower and name[:3] not in lower and _plain(number) not in written:
+                problems.append(f"month {shown} missing")
+        elif _plain(number) not in written:
+            problems.append(f"number {shown} missing")
+    for match in _LATIN_NAME.finditer(_fold(source)):
+        name = match.group()
+        if re.search(r"\d", name) and not any(f in lower for f in _name_forms(name)):
+            problems.append(f"name {name} missing")
+    wanted = negations(source)
+    if wanted and english_negations(english) < wanted:
+        problems.append(f"{wanted} negation(s) in the source, fewer in the rendering")
+    return GuardResult(not problems, tuple(problems))

@@ -1,0 +1,87 @@
+"""Rendering a passage: piece by piece through a translator, each piece checked by the guard,
+a failed piece retried clause by clause, and what still fails kept but marked unchecked."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from retrieval.translation.guard import check, strip_preamble
+from retrieval.translation.segments import clauses, segments
+from retrieval.translation.translator import Translator
+
+
+@dataclass(frozen=True)
+class Rendering:
+    english: str
+    checked: bool
+    # (Chinese piece, its English): what lets the key sentence be marked in both languages.
+    segments: tuple[tuple[str, str], ...]
+    problems: tuple[str, ...] = ()
+    tokens: int = 0
+    seconds: float = 0.0
+
+
+def _translate(translator: Translator, text: str) -> tuple[str, int]:
+    english, tokens = translator.translate(text)
+    return strip_preamble(english), tokens
+
+
+def render(
+    translator: Translator, text: str, after_piece: Callable[[], None] | None = None
+) -> Rendering:
+    """`after_piece` is called after each piece (a worker's heartbeat)."""
+    started = time.perf_counter()
+    pairs: list[tuple[str, str]] = []
+    problems: list[str] = []
+    tokens = 0
+    for piece in segments(text):
+        english, used = _translate(translator, piece)
+        tokens += used
+        verdict = check(piece, english)
+        if not verdict.ok:
+            parts = [_translate(translator, clause) for clause in clauses(piece)]
+            tokens += sum(used for _, used in parts)
+            retry = " ".join(e for e, _ in parts if e)
+            second = check(piece, retry)
+            if second.ok or len(second.problems) < len(verdict.problems):
+                english, verdict = retry, second
+        problems.extend(f"{piece[:20]}…: {p}" for p in verdict.problems)
+        pairs.append((piece, english))
+        if after_piece:
+            after_piece()
+    return Rendering(
+        english=" ".join(e for _, e in pairs if e),
+        checked=not problems,
+        segments=tuple(pairs),
+        problems=tuple(problems),
+        tokens=tokens,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+def english_of(pairs: Sequence[Sequence[str]], text: str, part: str) -> str | None:
+    """The English of the pieces that hold `part` of the passage `text` (e.g. its key
+    sentence), or None when it cannot be placed. Whitespace is ignored: pieces are joined
+    with spaces where the passage may have none."""
+    text, part = _squash(text), _squash(part)
+    start = text.find(part)
+    if start < 0 or not part:
+        return None
+    end = start + len(part)
+    out: list[str] = []
+    cursor = 0
+    for chinese, english in pairs:
+        at = text.find(_squash(chinese), cursor)
+        if at < 0:
+            return None
+        cursor = at + len(_squash(chinese))
+        if at < end and cursor > start:
+            out.append(english)
+    return " ".join(out) or None

@@ -1,0 +1,157 @@
+"""Renderings in the database: claims so each text is translated once across replicas and
+processes, results, and the read side the answering engine uses."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import socket
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from retrieval.models import Translation, utcnow
+from retrieval.translation.render import Rendering
+
+# A claim whose worker has not been heard of for this long is taken to be dead (killed,
+# crashed) and its text is translated again. Workers touch their claim after every piece.
+STALE_CLAIM = timedelta(minutes=2)
+
+
+def text_hash(text: str) -> str:
+    """The key of a text that is not a passage (a source title)."""
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+@dataclass(frozen=True)
+class StoredRendering:
+    english: str
+    checked: bool
+    segments: tuple[tuple[str, str], ...]
+    problems: tuple[str, ...]
+
+
+class TranslationStore:
+    def __init__(self, sessions: sessionmaker[Session], translator_id: str, prompt_version: int):
+        self.sessions = sessions
+        self.translator_id = translator_id
+        self.prompt_version = prompt_version
+
+    def _key(self):
+        return (
+            Translation.translator_id == self.translator_id,
+            Translation.prompt_version == self.prompt_version,
+        )
+
+    def claim(self, content_hash: str, worker: str) -> bool:
+        """True for the one worker (of any process or replica) that should translate it."""
+        try:
+            with self.sessions.begin() as session:
+                session.add(
+                    Translation(
+                        content_hash=content_hash,
+                        translator_id=self.translator_id,
+                        prompt_version=self.prompt_version,
+                        status="claimed",
+                        worker=worker,
+                        segments=[],
+                        problems=[],
+                        tokens=0,
+                    )
+                )
+            return True
+        except IntegrityError:
+            pass
+        with self.sessions.begin() as session:
+            taken = session.execute(
+                update(Translation)
+                .where(
+                    *self._key(),
+                    Translation.content_hash == content_hash,
+                    Translation.status == "claimed",
+                    Translation.claimed_at < utcnow() - STALE_CLAIM,
+                )
+                .values(worker=worker, claimed_at=utcnow())
+            )
+            return taken.rowcount == 1
+
+    def heartbeat(self, content_hash: str, worker: str) -> None:
+        with self.sessions.begin() as session:
+            session.execute(
+                update(Translation)
+                .where(*self._key(), Translation.content_hash == content_hash)
+                .where(Translation.worker == worker, Translation.status == "claimed")
+                .values(claimed_at=utcnow())
+            )
+
+    def save(self, content_hash: str, worker: str, rendering: Rendering) -> None:
+        with self.sessions.begin() as session:
+            session.execute(
+                update(Translation)
+                .where(*self._key(), Translation.content_hash == content_hash)
+                .where(Translation.worker == worker)
+                .values(
+                    status="done",
+                    finished_at=utcnow(),
+                    english=rendering.english,
+                    checked=rendering.checked,
+                    segments=[list(pair) for pair in rendering.segments],
+                    problems=list(rendering.problems),
+                    tokens=rendering.tokens,
+                    seconds=round(rendering.seconds, 3),
+                )
+            )
+
+    def release(self, content_hash: str, worker: str) -> None:
+        """Give a claim back (translation failed): another run tries again."""
+        with self.sessions.begin() as session:
+            session.execute(
+                delete(Translation).where(
+                    *self._key(),
+                    Translation.content_hash == content_hash,
+                    Translation.worker == worker,
+                    Translation.status == "claimed",
+                )
+            )
+
+    def done(self, hashes: list[str] | None = None) -> dict[str, StoredRendering]:
+        """Finished renderings, of the given texts or of all."""
+        query = select(
+            Translation.content_hash,
+            Translation.english,
+            Translation.checked,
+            Translation.segments,
+            Translation.problems,
+        ).where(*self._key(), Translation.status == "done")
+        out: dict[str, StoredRendering] = {}
+        with self.sessions() as session:
+            chunks = [hashes[i : i + 500] for i in range(0, len(hashes), 500)] if hashes else [None]
+            for chunk in chunks:
+                rows = session.execute(
+                    query if chunk is None else query.where(Translation.content_hash.in_(chunk))
+                )
+                for content_hash, english, checked, segments, problems in rows:
+                    out[content_hash] = StoredRendering(
+                        english or "",
+                        bool(checked),
+                        tuple((zh, en) for zh, en in segments or []),
+                        tuple(problems or []),
+                    )
+        return out
+
+    def fingerprint(self) -> tuple[int, str | None]:
+        """Changes whenever a rendering lands: how a server notices new ones cheaply."""
+        with self.sessions() as session:
+            count, newest = session.execute(
+                select(func.count(), func.max(Translation.finished_at)).where(
+                    *self._key(), Translation.status == "done"
+                )
+            ).one()
+        return int(count), newest.isoformat() if newest else None

@@ -1,0 +1,160 @@
+"""Chinese → English translators behind one small interface, chosen by configuration.
+
+- `qwen`: Qwen2.5-Coder-1.5B-Instruct run by llama-cpp-python, temperature 0 (the default).
+- `fake`: deterministic and model-free, for unit tests.
+- `off`: no translator; answers stay Chinese-only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import re
+import threading
+from pathlib import Path
+from typing import Protocol
+
+from retrieval.glossary import renderings
+
+log = logging.getLogger(__name__)
+
+# Part of every stored rendering's key: changing the prompt re-translates the corpus.
+PROMPT_VERSION = 1
+SYSTEM_PROMPT = (
+    "You translate Chinese text about the AI industry into English. Translate the user's text"
+    " faithfully and completely, sentence for sentence. Keep every number, date, amount, name"
+    " and negation exactly. Write 亿 as hundred million (3亿 = 300 million) and 万 as ten"
+    " thousand. Do not add, explain, summarise or answer anything. Reply with the English"
+    " translation only."
+)
+
+
+class Translator(Protocol):
+    translator_id: str
+
+    def translate(self, text: str) -> tuple[str, int]:
+        """English for one piece of Chinese text, and the tokens generated."""
+        ...
+
+    def close(self) -> None: ...
+
+
+def prompt_terms(text: str) -> dict[str, str]:
+    """The glossary's names and slang that occur in `text`: only those go into the prompt."""
+    return {zh: en for zh, en in renderings().items() if zh in text}
+
+
+def user_message(text: str) -> str:
+    terms = prompt_terms(text)
+    if not terms:
+        return text
+    listed = "; ".join(f"{zh} = {en}" for zh, en in terms.items())
+    return f"Terms: {listed}\n\nTranslate:\n{text}"
+
+
+class LlamaTranslator:
+    """A GGUF chat model run by llama-cpp-python. Loaded on first use, freed by `close()`, so a
+    serving process holds its ~1.9 GB only while there is something to translate."""
+
+    def __init__(self, model_path: Path, translator_id: str, threads: int = 0, n_ctx: int = 2048):
+        self.model_path = model_path
+        self.translator_id = translator_id
+        self.threads = threads or os.cpu_count() or 1
+        self.n_ctx = n_ctx
+        self._llm = None
+        self._lock = threading.Lock()
+
+    def _model(self):
+        if self._llm is None:
+            from llama_cpp import Llama
+
+            self._llm = Llama(
+                model_path=str(self.model_path),
+                n_ctx=self.n_ctx,
+                n_threads=self.threads,
+                n_threads_batch=self.threads,
+                seed=0,
+                verbose=False,
+            )
+        return self._llm
+
+    def translate(self, text: str) -> tuple[str, int]:
+        with self._lock:
+            result = self._model().create_chat_completion(
+                messages=[
+                    {"role": "system", "content": SYSTEM_PROMPT},
+                    {"role": "user", "content": user_message(text)},
+                ],
+                temperature=0.0,
+                top_k=1,
+                # English runs ~1.5 tokens per Chinese character; a runaway stops here.
+                max_tokens=min(64 + 3 * len(text), 768),
+            )
+        content = result["choices"][0]["message"]["content"] or ""
+        return content.strip(), int(result.get("usage", {}).get("completion_tokens", 0))
+
+    def close(self) -> None:
+        with self._lock:
+            if self._llm is not None:
+                self._llm.close()
+                self._llm = None
+
+
+class FakeTranslator:
+    """Deterministic stand-in for unit tests: keeps numbers, versioned names and negations, and
+    renders the glossary's terms, so the guard passes on what a faithful translator keeps."""
+
+    translator_id = "fake-v1"
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    def translate(self, text: str) -> tuple[str, int]:
+        from retrieval.translation.guard import negations
+
+        self.calls.append(text)
+        words = [en.split(" (")[0] for en in prompt_terms(text).values()]
+        words += re.findall(r"[A-Za-z0-9][A-Za-z0-9.*-]*", text)
+        words += ["not"] * negations(text)
+        digest = hashlib.sha256(text.encode()).hexdigest()[:6]
+        english = f"[EN {digest}] " + " ".join(words) if words else f"[EN {digest}]"
+        return english, len(english.split())
+
+    def close(self) -> None:
+        pass
+
+
+def translator_id_for(name: str, model_path: Path | None) -> str | None:
+    """The id renderings are stored under, known without loading anything (None: off).
+    Another GGUF file's renderings are kept apart from the default model's."""
+    if name == "off":
+        return None
+    if name == "fake":
+        return FakeTranslator.translator_id
+    if name != "qwen":
+        raise ValueError(f"unknown translator {name!r} (choose qwen, off or fake)")
+    if model_path is not None:
+        return f"gguf:{model_path.name}"
+    from retrieval.translation.model import FILE_NAME
+
+    return FILE_NAME.removesuffix(".gguf")
+
+
+def load_translator(
+    name: str, model_dir: Path, model_path: Path | None, threads: int = 0
+) -> Translator | None:
+    """The configured translator, or None when English renderings are off. Raises
+    TranslatorModelError when the model file is missing or not the expected one."""
+    translator_id = translator_id_for(name, model_path)
+    if translator_id is None:
+        return None
+    if name == "fake":
+        return FakeTranslator()
+    from retrieval.translation.model import TranslatorModelError, ensure_joined
+
+    if model_path is not None:
+        if not model_path.is_file():
+            raise TranslatorModelError(f"RUMORBOT_TRANSLATOR_MODEL={model_path} is not a file")
+        return LlamaTranslator(model_path, translator_id, threads)
+    return LlamaTranslator(ensure_joined(model_dir), translator_id, threads)

@@ -1,0 +1,117 @@
+"""Translating what has no rendering yet: in the foreground (`rumorbot translate`) or in the
+background of `rumorbot serve`, passages the latest answers quoted first. Each text is
+committed as soon as it is rendered, so a killed run loses at most the one in progress."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from retrieval.store import PassageRow, SourceInfo
+from retrieval.translation.render import render
+from retrieval.translation.store import TranslationStore, text_hash, worker_name
+from retrieval.translation.translator import Translator
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Job:
+    content_hash: str
+    text: str
+    what: str  # for progress lines: "passage 003…#4" or "title of 003…"
+
+
+@dataclass
+class Summary:
+    total: int = 0
+    already: int = 0
+    translated: int = 0
+    unchecked: int = 0
+    failed: int = 0
+    by_others: int = 0  # claimed by another process or replica
+    seconds: float = 0.0
+    tokens: int = 0
+
+    @property
+    def seconds_per_text(self) -> float:
+        return self.seconds / self.translated if self.translated else 0.0
+
+    def line(self) -> str:
+        return (
+            f"{self.translated} translated ({self.unchecked} unchecked), {self.failed} failed,"
+            f" {self.already} already done, {self.by_others} left to other workers;"
+            f" {self.seconds_per_text:.1f} s per text,"
+            f" {self.tokens / self.seconds if self.seconds else 0:.1f} tokens/s"
+        )
+
+
+def jobs_for(
+    passages: Iterable[PassageRow], sources: Iterable[SourceInfo], first: Iterable[str] = ()
+) -> list[Job]:
+    """Every passage and source title, the passages in `first` (ids, e.g. those the latest
+    answers quoted) at the front, then titles (short, and shown by /rumor sources)."""
+    passages = list(passages)
+    rank = {pid: i for i, pid in enumerate(dict.fromkeys(first))}
+    quoted = sorted((p for p in passages if p.id in rank), key=lambda p: rank[p.id])
+    rest = [p for p in passages if p.id not in rank]
+    jobs = [Job(p.content_hash, p.text, f"passage {p.source_id}#{p.position}") for p in quoted]
+    jobs += [Job(text_hash(s.title), s.title, f"title of {s.id}") for s in sources]
+    jobs += [Job(p.content_hash, p.text, f"passage {p.source_id}#{p.position}") for p in rest]
+    seen: set[str] = set()
+    return [j for j in jobs if not (j.content_hash in seen or seen.add(j.content_hash))]
+
+
+def translate_jobs(
+    store: TranslationStore,
+    translator: Translator,
+    jobs: list[Job],
+    *,
+    progress: Callable[[int, int, Job], None] | None = None,
+    stop: threading.Event | None = None,
+    wait_for_others: bool = False,
+    poll_seconds: float = 5.0,
+) -> Summary:
+    """Render every job without a rendering. With `wait_for_others`, also wait for texts other
+    workers hold, and take them over if those workers die."""
+    me = worker_name()
+    summary = Summary(total=len(jobs))
+    done = set(store.done([j.content_hash for j in jobs]))
+    todo = [j for j in jobs if j.content_hash not in done]
+    summary.already = len(jobs) - len(todo)
+    number = summary.already
+    while todo and not (stop and stop.is_set()):
+        left: list[Job] = []
+        for job in todo:
+            if stop and stop.is_set():
+                break
+            if not store.claim(job.content_hash, me):
+                left.append(job)
+                continue
+            number += 1
+            if progress:
+                progress(number, len(jobs), job)
+            try:
+                rendering = render(
+                    translator, job.text, lambda h=job.content_hash: store.heartbeat(h, me)
+                )
+            except Exception:
+                log.exception("could not translate %s; it is left for a later run", job.what)
+                store.release(job.content_hash, me)
+                summary.failed += 1
+                continue
+            store.save(job.content_hash, me, rendering)
+            summary.translated += 1
+            summary.unchecked += not rendering.checked
+            summary.seconds += rendering.seconds
+            summary.tokens += rendering.tokens
+        finished = set(store.done([j.content_hash for j in left]))
+        todo = [j for j in left if j.content_hash not in finished]
+        if not wait_for_others or not todo:
+            break
+        time.sleep(poll_seconds)
+    summary.by_others = len(todo)
+    return summary
