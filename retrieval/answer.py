@@ -16,9 +16,11 @@ from datetime import date
 from typing import Any
 
 from retrieval.credibility import STRONG_TIERS, Support, describe, passage_tier, strongest
+from retrieval.english import EnglishSide
 from retrieval.index import IndexSnapshot
 from retrieval.passages import sentences
 from retrieval.search import Hit, QueryAnalysis, SearchResult
+from retrieval.translation.render import english_of
 
 LABELS = ("high", "medium", "low", "none")
 MAX_PASSAGES = 5
@@ -48,6 +50,12 @@ class Quote:
     score: float
     tier: str = "analysis"
     origin: str | None = None
+    # The English rendering (machine translation) and the English of the key sentence; None
+    # while it is pending or when translation is off. `english_checked` False: the guard
+    # found a number, name or negation missing, so it is shown with a warning.
+    english: str | None = None
+    english_highlight: str | None = None
+    english_checked: bool | None = None
 
 
 @dataclass
@@ -62,6 +70,8 @@ class Answer:
     # Set when the shown quotes span more than a year: they are then shown oldest first.
     span_note: str | None = None
     evidence: Evidence | None = field(default=None, repr=False)
+    # Whether English renderings are made at all (off: nothing is "pending").
+    translations: bool = False
 
     def shown(self) -> list[Quote]:
         """The quotes a person sees: the best few, in date order when they span years."""
@@ -94,9 +104,13 @@ class Answer:
                     "score": q.score,
                     "tier": q.tier,
                     "origin": q.origin,
+                    "english": q.english,
+                    "english_highlight": q.english_highlight,
+                    "english_checked": q.english_checked,
                 }
                 for q in self.quotes
             ],
+            "translations": "on" if self.translations else "off",
             "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
         }
 
@@ -215,13 +229,17 @@ def span_note(quotes: list[Quote]) -> str | None:
     )
 
 
-def compose(snapshot: IndexSnapshot, result: SearchResult) -> Answer:
+def compose(
+    snapshot: IndexSnapshot, result: SearchResult, english: EnglishSide | None = None
+) -> Answer:
     evidence = gather_evidence(result)
     confidence, reason = decide(evidence)
     quotes = []
     if confidence != "none":
         for hit in select_hits(result.hits):
             s = hit.source
+            highlight = best_sentence(hit.passage.text, result.analysis)
+            rendering = english.rendering(hit.passage.content_hash) if english else None
             quotes.append(
                 Quote(
                     passage_id=hit.passage.id,
@@ -233,10 +251,17 @@ def compose(snapshot: IndexSnapshot, result: SearchResult) -> Answer:
                     url=s.url,
                     kind=s.kind,
                     text=hit.passage.text,
-                    highlight=best_sentence(hit.passage.text, result.analysis),
+                    highlight=highlight,
                     score=round(hit.score, 4),
                     tier=passage_tier(hit.passage.text, s.tier),
                     origin=s.origin,
+                    english=rendering.english if rendering else None,
+                    english_highlight=(
+                        english_of(rendering.segments, hit.passage.text, highlight)
+                        if rendering
+                        else None
+                    ),
+                    english_checked=rendering.checked if rendering else None,
                 )
             )
     shown = quotes[:SHOWN_QUOTES]
@@ -252,4 +277,5 @@ def compose(snapshot: IndexSnapshot, result: SearchResult) -> Answer:
         timings_ms=dict(result.timings_ms),
         span_note=span_note(shown),
         evidence=evidence,
+        translations=english is not None,
     )

@@ -7,15 +7,20 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
+
+import numpy as np
 
 from retrieval.answer import Answer, compose
 from retrieval.embedding import Embedder
+from retrieval.english import EnglishSide, build_english_side
 from retrieval.expansion import QueryExpander
 from retrieval.index import BuildReport, IndexPublisher, IndexSnapshot
 from retrieval.ingest import CorpusIngestor, IngestReport
 from retrieval.search import HybridSearcher
 from retrieval.store import CorpusStore
 from retrieval.timeline import TimelineEntry, build_timeline
+from retrieval.translation.store import TranslationStore, text_hash
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +52,7 @@ class AnswerEngine:
         embedder: Embedder,
         corpus_dir: Path,
         expander: QueryExpander | None = None,
+        translations: TranslationStore | None = None,
     ):
         self.store = store
         self.ingestor = ingestor
@@ -54,8 +60,15 @@ class AnswerEngine:
         self.embedder = embedder
         self.searcher = HybridSearcher(embedder, expander or QueryExpander())
         self.corpus_dir = corpus_dir
+        # None: English renderings are off (RUMORBOT_TRANSLATOR=off).
+        self.translations = translations
+        # Set when the translator cannot run here (its model missing): answers then show the
+        # renderings that exist and stop promising the rest.
+        self.english_unavailable: str | None = None
         self._snapshot: IndexSnapshot | None = None
+        self._english: EnglishSide | None = None
         self._reload_lock = threading.Lock()
+        self._english_lock = threading.Lock()
 
     @property
     def snapshot(self) -> IndexSnapshot:
@@ -78,6 +91,38 @@ class AnswerEngine:
         # first real question is as fast as the rest; only then is the engine ready.
         self.searcher.search(snapshot, "What is known about GPT-5? GPT-5 的传闻")
         self._snapshot = snapshot
+        self.refresh_english()
+
+    @property
+    def english(self) -> EnglishSide | None:
+        """The renderings of the served version (None when translation is off)."""
+        english, snapshot = self._english, self._snapshot
+        if english is None or snapshot is None or english.version != snapshot.version:
+            return None if self.translations is None else _empty_side(snapshot)
+        return english
+
+    def refresh_english(self) -> bool:
+        """Take in renderings stored since the last look (by a background worker here or on
+        another replica). Cheap when nothing changed: one aggregate query."""
+        snapshot = self._snapshot
+        if self.translations is None or snapshot is None:
+            return False
+        with self._english_lock:
+            fingerprint = self.translations.fingerprint()
+            current = self._english
+            if (
+                current
+                and current.version == snapshot.version
+                and current.fingerprint == fingerprint
+            ):
+                return False
+            hashes = [p.content_hash for p in snapshot.passages]
+            hashes += [text_hash(s.title) for s in snapshot.sources.values()]
+            renderings = self.translations.done(hashes)
+            self._english = build_english_side(
+                snapshot, renderings, self.embedder, self.publisher.cache, fingerprint
+            )
+            return True
 
     def _publish_current(self) -> tuple[BuildReport | None, IndexSnapshot]:
         """Build the index of the served corpus version if it is not built yet; load it."""
@@ -101,9 +146,10 @@ class AnswerEngine:
             if version is None or (self._snapshot and self._snapshot.version == version.id):
                 return False
             _, self._snapshot = self._publish_current()
-            return True
         finally:
             self._reload_lock.release()
+        self.refresh_english()
+        return True
 
     def reload(self, triggered_by: str) -> ReloadReport:
         """Re-ingest the corpus and swap to its index; the old one serves until the swap."""
@@ -114,9 +160,10 @@ class AnswerEngine:
             ingest = self.ingestor.ingest(self.corpus_dir, triggered_by=triggered_by)
             build, snapshot = self._publish_current()
             self._snapshot = snapshot
-            return ReloadReport(ingest, build, snapshot.version, time.perf_counter() - started)
         finally:
             self._reload_lock.release()
+        self.refresh_english()
+        return ReloadReport(ingest, build, snapshot.version, time.perf_counter() - started)
 
     def timeline(self, topic: str) -> list[TimelineEntry]:
         snapshot = self.snapshot
@@ -124,8 +171,16 @@ class AnswerEngine:
 
     def ask(self, question: str) -> Answer:
         started = time.perf_counter()
-        snapshot = self.snapshot
-        result = self.searcher.search(snapshot, question)
-        answer = compose(snapshot, result)
+        snapshot, english = self.snapshot, self.english
+        result = self.searcher.search(snapshot, question, english=english)
+        answer = compose(snapshot, result, english)
+        answer.translations = answer.translations and self.english_unavailable is None
         answer.timings_ms["total"] = round((time.perf_counter() - started) * 1000, 2)
         return answer
+
+
+def _empty_side(snapshot: IndexSnapshot | None) -> EnglishSide | None:
+    if snapshot is None:
+        return None
+    empty = np.zeros(0, dtype=int)
+    return EnglishSide(snapshot.version, None, MappingProxyType({}), empty, empty, None)

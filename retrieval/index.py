@@ -86,7 +86,13 @@ class EmbeddingCache:
 
     def vectors(self, embedder: Embedder, passages: list[PassageRow]) -> tuple[np.ndarray, int]:
         """Vectors in passage order, and how many had to be embedded now."""
-        hashes = list(dict.fromkeys(p.content_hash for p in passages))
+        return self.vectors_of(embedder, [(p.content_hash, p.text) for p in passages])
+
+    def vectors_of(
+        self, embedder: Embedder, items: list[tuple[str, str]]
+    ) -> tuple[np.ndarray, int]:
+        """Vectors of (content hash, text) items in order, and how many were embedded now."""
+        hashes = list(dict.fromkeys(h for h, _ in items))
         found: dict[str, np.ndarray] = {}
         with self.sessions() as session:
             for chunk in _chunks(hashes, 500):
@@ -99,7 +105,7 @@ class EmbeddingCache:
                 )
                 for content_hash, blob in rows:
                     found[content_hash] = np.frombuffer(blob, dtype="<f4")
-        texts = {p.content_hash: p.text for p in passages}
+        texts = dict(items)
         missing = [h for h in hashes if h not in found]
         if missing:
             fresh = embedder.embed_passages([texts[h] for h in missing])
@@ -117,9 +123,9 @@ class EmbeddingCache:
                 insert = _INSERT[session.get_bind().dialect.name]
                 session.execute(insert(Embedding).on_conflict_do_nothing(), rows)
             found.update(zip(missing, fresh, strict=True))
-        if not passages:
+        if not items:
             return np.zeros((0, embedder.dim), dtype=np.float32), 0
-        return np.stack([found[p.content_hash] for p in passages]).astype(np.float32), len(missing)
+        return np.stack([found[h] for h, _ in items]).astype(np.float32), len(missing)
 
 
 def _chunks(items: list[str], size: int) -> list[list[str]]:

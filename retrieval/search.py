@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from retrieval.embedding import Embedder
+from retrieval.english import EnglishSide, spell_out
 from retrieval.expansion import QueryExpander
 from retrieval.index import IndexSnapshot
 from retrieval.lexical import (
@@ -30,6 +31,9 @@ from retrieval.lexical import (
 from retrieval.store import PassageRow, SourceInfo
 
 MAX_QUESTION_CHARS = 2000
+# Weights of (today's fused score, e5 on the renderings, BM25 on the renderings) for English
+# questions, measured on dev and the hold-out (README, "How answers are found").
+ENGLISH_WEIGHTS = (0.3, 0.5, 0.2)
 # "GPT-7", "Llama 4", "Opus 3.5", "o3", "GPT-4o": a name with a version.
 VERSIONED_NAME = re.compile(r"\b([A-Za-z][A-Za-z]*)[\s-]?(\d+(?:\.\d+)?[a-z]?)\b")
 CAPITALISED = re.compile(r"\b[A-Z][A-Za-z0-9*]+\b")
@@ -37,7 +41,8 @@ CAPITALISED = re.compile(r"\b[A-Z][A-Za-z0-9*]+\b")
 
 @dataclass(frozen=True)
 class QueryAnalysis:
-    text: str
+    text: str  # as asked (shown in the answer)
+    search_text: str  # as searched: chat abbreviations spelled out
     is_chinese: bool
     tokens: tuple[str, ...]
     # Each group is one idea of the question in the forms it may take in a passage, weighted
@@ -94,10 +99,12 @@ def _present(forms: frozenset[str], corpus_text: str) -> bool:
 def analyse(
     question: str, corpus_text: str, lexical: BM25Index, expander: QueryExpander
 ) -> QueryAnalysis:
-    text = question[:MAX_QUESTION_CHARS]
+    shown = question[:MAX_QUESTION_CHARS]
+    chinese = has_cjk(shown)
+    # "did oai walk away from msft" is searched as "did OpenAI walk away from Microsoft".
+    text = shown if chinese else spell_out(shown)
     # Both name patterns run over the same folded text, so their spans can be compared.
     folded = fold(text)
-    chinese = has_cjk(text)
     groups: list[frozenset[str]] = []
     entities: list[str] = []
     missing: list[str] = []
@@ -143,6 +150,7 @@ def analyse(
         tokens += [t for term in expander.expand(text) for t in tokenize(term)]
     unique = tuple(dict.fromkeys(g for g in groups if g))
     return QueryAnalysis(
+        shown,
         text,
         chinese,
         tuple(tokens),
@@ -168,14 +176,22 @@ class HybridSearcher:
         candidates: int = 100,
         dense_weight: float = 0.5,
         dense_weight_chinese: float = 0.3,
+        english_weights: tuple[float, float, float] = ENGLISH_WEIGHTS,
     ):
         self.embedder = embedder
         self.expander = expander
         self.candidates = candidates
         self.dense_weight = dense_weight
         self.dense_weight_chinese = dense_weight_chinese
+        self.english_weights = english_weights
 
-    def search(self, snapshot: IndexSnapshot, question: str, k: int = 10) -> SearchResult:
+    def search(
+        self,
+        snapshot: IndexSnapshot,
+        question: str,
+        k: int = 10,
+        english: EnglishSide | None = None,
+    ) -> SearchResult:
         timings: dict[str, float] = {}
         started = time.perf_counter()
         analysis = analyse(question, snapshot.corpus_text, snapshot.lexical, self.expander)
@@ -185,7 +201,7 @@ class HybridSearcher:
             return SearchResult(analysis, [], timings)
 
         t = time.perf_counter()
-        query = np.asarray(self.embedder.embed_queries([analysis.text]), dtype=np.float32)
+        query = np.asarray(self.embedder.embed_queries([analysis.search_text]), dtype=np.float32)
         timings["embed"] = (time.perf_counter() - t) * 1000
 
         t = time.perf_counter()
@@ -194,12 +210,23 @@ class HybridSearcher:
         lexical_all = snapshot.lexical.scores(list(analysis.tokens))
         lexical_ids = np.argsort(-lexical_all)[:depth]
         lexical_ids = lexical_ids[lexical_all[lexical_ids] > 0]
-        candidates = np.unique(np.concatenate([dense_ids[0][dense_ids[0] >= 0], lexical_ids]))
+        pools = [dense_ids[0][dense_ids[0] >= 0], lexical_ids]
+        # English questions are also matched against the English renderings (where they exist).
+        side = english if english is not None and not analysis.is_chinese else None
+        if side is not None and len(side.rows):
+            en_dense_rows, en_lexical_rows = side.scores(analysis.search_text, query[0])
+            pools += [
+                side.rows[np.argsort(-en_dense_rows)[:depth]],
+                side.rows[np.argsort(-en_lexical_rows)[:depth]],
+            ]
+        candidates = np.unique(np.concatenate(pools))
         # Exact cosine for every candidate, including those only BM25 found.
         dense = snapshot.vectors[candidates] @ query[0]
         lexical = lexical_all[candidates]
         weight = self.dense_weight_chinese if analysis.is_chinese else self.dense_weight
         fused = weight * _minmax(dense) + (1 - weight) * _minmax(lexical)
+        if side is not None and len(side.rows):
+            fused = self._with_english(fused, candidates, side, en_dense_rows, en_lexical_rows)
         dense_rank = np.empty(len(candidates), dtype=int)
         dense_rank[np.argsort(-dense)] = np.arange(len(candidates))
         lexical_rank = np.empty(len(candidates), dtype=int)
@@ -224,3 +251,27 @@ class HybridSearcher:
             )
         timings["total"] = (time.perf_counter() - started) * 1000
         return SearchResult(analysis, hits, timings)
+
+    def _with_english(
+        self,
+        fused: np.ndarray,
+        candidates: np.ndarray,
+        side: EnglishSide,
+        en_dense_rows: np.ndarray,
+        en_lexical_rows: np.ndarray,
+    ) -> np.ndarray:
+        """Fold the English rankings into the fused score of candidates with a rendering;
+        a candidate without one keeps the score it has without English."""
+        at = {int(row): i for i, row in enumerate(side.rows)}
+        has = np.array([int(c) in at for c in candidates])
+        if not has.any():
+            return fused
+        rows = np.array([at[int(c)] for c in candidates[has]])
+        w_fused, w_dense, w_lexical = self.english_weights
+        out = fused.copy()
+        out[has] = (
+            w_fused * fused[has]
+            + w_dense * _minmax(en_dense_rows[rows])
+            + w_lexical * _minmax(en_lexical_rows[rows])
+        )
+        return out
