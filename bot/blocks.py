@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from typing import Any
 
@@ -9,6 +10,7 @@ from bot.records import Stats
 from bot.text import escape_mrkdwn, truncate
 from retrieval.answer import SHOWN_QUOTES
 from retrieval.ingest import IngestReport
+from retrieval.lexical import has_cjk
 from retrieval.store import SourceInfo, VersionInfo
 from retrieval.timeline import TimelineEntry
 
@@ -61,6 +63,48 @@ def quote_text(passage: dict[str, Any]) -> str:
     return "\n".join(f"> {line}" if line.strip() else ">" for line in body.split("\n"))
 
 
+MT_NOTE = "English: machine translation, may contain errors"
+UNCHECKED_NOTE = "unchecked: a number, name or negation may have been lost in translation"
+PENDING_NOTE = "(English translation pending)"
+ENGLISH_BUDGET = 1500  # characters of English under one quote, cut at a sentence end
+
+
+def cut_at_sentence(text: str, limit: int) -> str:
+    """`text` cut to at most `limit` characters at a sentence end (else a word end), never
+    mid-word: a cut rendering must not read as if it said something else."""
+    if len(text) <= limit:
+        return text
+    head = text[: limit - 1]
+    ends = [m.end() for m in re.finditer(r"[.!?][\"”’)]?(?=\s)", head)]
+    if ends and ends[-1] > limit // 3:
+        return head[: ends[-1]] + " …"
+    return head[: head.rfind(" ")].rstrip(",;: ") + " …" if " " in head else head + "…"
+
+
+def english_text(passage: dict[str, Any], translations_on: bool) -> str | None:
+    """The rendering under a quote, in italics, its key sentence in bold too; None when
+    there is nothing to say (translation off)."""
+    english = passage.get("english")
+    if not english:
+        return f"_{PENDING_NOTE}_" if translations_on else None
+    english = cut_at_sentence(english, ENGLISH_BUDGET)
+    key = (passage.get("english_highlight") or "").strip()
+    body = escape_mrkdwn(english)
+    if key and key in english:
+        before, _, after = english.partition(key)
+        body = f"{escape_mrkdwn(before)}*{escape_mrkdwn(key)}*{escape_mrkdwn(after)}"
+    # Slack's italics end at a line break; renderings are one paragraph.
+    line = "_" + " ".join(body.split()) + "_"
+    if passage.get("english_checked") is False:
+        line += f"\n:warning: _{UNCHECKED_NOTE}_"
+    return line
+
+
+def wants_english(answer: dict[str, Any]) -> bool:
+    """English under the quotes for a question in any language but Chinese."""
+    return not has_cjk(answer.get("question", ""))
+
+
 def as_of_text(answer: dict[str, Any]) -> str:
     if answer.get("as_of"):
         return f"as of {answer['as_of']}"
@@ -76,8 +120,15 @@ def shown_passages(answer: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def answer_blocks(
-    answer: dict[str, Any], answer_id: int | None = None, shareable: bool = False
+    answer: dict[str, Any],
+    answer_id: int | None = None,
+    shareable: bool = False,
+    english: bool | None = None,
 ) -> list[Block]:
+    """The answer as Block Kit. `english`: show the renderings under the quotes (default: for
+    questions not asked in Chinese); a Chinese answer offers a button to show them."""
+    show_english = wants_english(answer) if english is None else english
+    translations_on = answer.get("translations") == "on"
     question = escape_mrkdwn(truncate(answer["question"], 300))
     badge = LABEL_BADGE.get(answer["confidence"], answer["confidence"])
     blocks: list[Block] = [
@@ -91,14 +142,19 @@ def answer_blocks(
             )
         )
     for number, passage in enumerate(passages, 1):
-        budget = SECTION_LIMIT - 10
-        blocks.append(_section(truncate(quote_text(passage), budget) + f" [{number}]"))
+        rendering = english_text(passage, translations_on) if show_english else None
+        english_part = f"\n{rendering}" if rendering else ""
+        budget = SECTION_LIMIT - 10 - len(english_part)
+        blocks.append(
+            _section(truncate(quote_text(passage), budget) + f" [{number}]" + english_part)
+        )
     if passages:
         blocks.append({"type": "divider"})
         blocks.append(_context("\n".join(citation(n, p) for n, p in enumerate(passages, 1))))
     note = f" · {escape_mrkdwn(answer['span_note'])}" if answer.get("span_note") else ""
+    mt = f" · {MT_NOTE}" if show_english and any(p.get("english") for p in passages) else ""
     blocks.append(
-        _context(f"Corpus version {answer.get('corpus_version')} · {as_of_text(answer)}{note}")
+        _context(f"Corpus version {answer.get('corpus_version')} · {as_of_text(answer)}{note}{mt}")
     )
     if answer_id is not None:
         elements: list[Block] = [
@@ -107,6 +163,12 @@ def answer_blocks(
         ]
         if shareable:
             elements.insert(0, _button("Share in channel", "share_answer", answer_id, "primary"))
+        if any(p.get("english") for p in passages):
+            # Asked in Chinese: English on request; asked otherwise: a way to Chinese only.
+            if show_english:
+                elements.append(_button("中文 only", "show_chinese", answer_id))
+            else:
+                elements.append(_button("Show in English", "show_english", answer_id))
         blocks.append({"type": "actions", "block_id": f"answer:{answer_id}", "elements": elements})
     return blocks[:MAX_BLOCKS]
 
@@ -129,8 +191,13 @@ def answer_fallback(answer: dict[str, Any]) -> str:
 
 
 def sources_blocks(
-    sources: list[SourceInfo], version: VersionInfo | None, last_reload: datetime | None
+    sources: list[SourceInfo],
+    version: VersionInfo | None,
+    last_reload: datetime | None,
+    english: dict[str, str] | None = None,
 ) -> list[Block]:
+    """The corpus listing; `english`: source id → English rendering of its title."""
+    english = english or {}
     if not sources:
         return [_section("The corpus is empty. An admin can run `/rumor reload`.")]
     blocks: list[Block] = [_section(f"*{len(sources)} sources* in the corpus:")]
@@ -138,6 +205,8 @@ def sources_blocks(
         title = escape_mrkdwn(s.title)
         title = f"<{escape_mrkdwn(s.url).replace('|', '%7C')}|{title}>" if s.url else f"*{title}*"
         who = " / ".join(escape_mrkdwn(x) for x in (s.outlet, s.author) if x) or "unknown outlet"
+        if s.id in english:
+            title += f"\n_{escape_mrkdwn(' '.join(english[s.id].split()))}_ (machine translation)"
         blocks.append(
             _section(
                 f"{title}\n{who} · {_date(s.published)} · {s.kind or 'unclassified'}"

@@ -10,14 +10,15 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from bot.blocks import as_of_text
+from bot.blocks import MT_NOTE, PENDING_NOTE, UNCHECKED_NOTE, as_of_text
 from bot.services import Services, build_services
 from bot.settings import Settings
 from bot.text import clean_text
-from retrieval.answer import Answer
+from retrieval.answer import Answer, Quote
 from retrieval.evaluation import evaluate, load_questions
 from retrieval.index import IndexBuildError
 from retrieval.ingest import IngestError, IngestReport
+from retrieval.lexical import has_cjk
 from retrieval.store import SourceInfo, VersionInfo
 
 log = logging.getLogger("rumorbot")
@@ -63,15 +64,20 @@ def format_ingest_report(report: IngestReport) -> str:
     return "\n".join(lines)
 
 
-def format_sources(sources: list[SourceInfo], version: VersionInfo | None) -> str:
+def format_sources(
+    sources: list[SourceInfo], version: VersionInfo | None, english: dict[str, str] | None = None
+) -> str:
     if not sources:
         return "The corpus is empty: run `rumorbot ingest`."
     lines = []
     for s in sources:
         who = " / ".join(x for x in (s.outlet, s.author) if x) or "unknown outlet"
         when = s.published.isoformat() if s.published else "undated"
+        title = s.title
+        if english and s.id in english:
+            title += f"\n  EN: {english[s.id]}"
         lines.append(
-            f"{s.id}\n  {s.title}\n  {who} · {when} · {s.kind or 'unknown kind'}"
+            f"{s.id}\n  {title}\n  {who} · {when} · {s.kind or 'unknown kind'}"
             f" · {s.passage_count} passages"
         )
     if version:
@@ -94,8 +100,22 @@ def cmd_ingest(services: Services, args: argparse.Namespace) -> int:
 
 
 def cmd_sources(services: Services, args: argparse.Namespace) -> int:
-    print(format_sources(services.store.sources(), services.store.current_version()))
+    sources = services.store.sources()
+    english = services.english_titles(sources)
+    print(format_sources(sources, services.store.current_version(), english))
     return 0
+
+
+def _english_lines(quote: Quote, translations_on: bool) -> list[str]:
+    if not quote.english:
+        return [f"    {PENDING_NOTE}"] if translations_on else []
+    english = quote.english
+    if quote.english_highlight and quote.english_highlight in english:
+        english = english.replace(quote.english_highlight, f"»{quote.english_highlight}«", 1)
+    lines = [f"    EN: {english}"]
+    if quote.english_checked is False:
+        lines.append(f"    (warning: {UNCHECKED_NOTE})")
+    return lines
 
 
 def format_answer(answer: Answer) -> str:
@@ -103,9 +123,12 @@ def format_answer(answer: Answer) -> str:
     if not answer.quotes:
         lines.append("No passage in the corpus answers this.")
     shown = answer.shown()
+    english = not has_cjk(answer.question)
     for number, quote in enumerate(shown, 1):
         text = quote.text.replace(quote.highlight, f"»{quote.highlight}«", 1)
         lines.append(f"[{number}] {text}")
+        if english:
+            lines.extend(_english_lines(quote, answer.translations))
         lines.append("")
     for number, quote in enumerate(shown, 1):
         who = " / ".join(x for x in (quote.outlet, quote.author) if x)
@@ -114,6 +137,8 @@ def format_answer(answer: Answer) -> str:
         lines.append(f"  [{number}] {quote.title} — {who}, {when} ({quote.tier}){link}")
     note = f" Note: {answer.span_note}." if answer.span_note else ""
     lines.append(f"Corpus version {answer.corpus_version}; {as_of_text(answer.to_json())}.{note}")
+    if english and any(q.english for q in shown):
+        lines.append(f"{MT_NOTE}.")
     return "\n".join(lines)
 
 
@@ -223,6 +248,45 @@ def cmd_setup_model(services: Services, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_translate(services: Services, args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from retrieval.translation.model import TranslatorModelError
+    from retrieval.translation.worker import translate_jobs
+
+    store = services.translations
+    if store is None:
+        print("English renderings are off (RUMORBOT_TRANSLATOR=off).", file=sys.stderr)
+        return 0
+    if services.store.current_version() is None:
+        services.ingestor.ingest(services.settings.corpus_dir, triggered_by="cli")
+    jobs = services.translation_jobs()
+    try:
+        translator = services.translator()
+    except TranslatorModelError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    assert translator is not None
+    bar = tqdm(total=len(jobs), unit="text", file=sys.stderr, disable=args.quiet)
+
+    def progress(number: int, total: int, job) -> None:
+        bar.n = number - 1
+        bar.set_postfix_str(job.what, refresh=True)
+
+    try:
+        summary = translate_jobs(store, translator, jobs, progress=progress, wait_for_others=True)
+    except TranslatorModelError as exc:
+        bar.close()
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        translator.close()
+    bar.n = len(jobs) - summary.by_others
+    bar.close()
+    print(f"{store.translator_id}: {summary.line()}")
+    return 1 if summary.failed else 0
+
+
 def cmd_serve(services: Services, args: argparse.Namespace) -> int:
     from bot.app import ConfigurationError
     from bot.server import RumorServer
@@ -272,6 +336,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="0.0.0.0", help="address to listen on")
     serve.add_argument("--socket", action="store_true", help="Socket Mode (needs SLACK_APP_TOKEN)")
     serve.set_defaults(func=cmd_serve)
+
+    translate = sub.add_parser(
+        "translate", help="make the English renderings that are missing (resumable)"
+    )
+    translate.add_argument("--quiet", action="store_true", help="no progress bar")
+    translate.set_defaults(func=cmd_translate)
 
     model = sub.add_parser("setup-model", help="convert and load the embedding model once")
     model.set_defaults(func=cmd_setup_model)

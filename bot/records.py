@@ -54,6 +54,14 @@ class AnswerRecords:
             session.flush()
             return row.id
 
+    def recent_passage_ids(self, answers: int = 200) -> list[str]:
+        """Passages the latest answers quoted, newest answer first (translated first)."""
+        with self.sessions() as session:
+            rows = session.scalars(
+                select(AnswerLog.passage_ids).order_by(AnswerLog.id.desc()).limit(answers)
+            )
+            return list(dict.fromkeys(pid for ids in rows for pid in ids or []))
+
     def answer(self, answer_id: int) -> dict[str, Any] | None:
         with self.sessions() as session:
             row = session.get(AnswerLog, answer_id)

@@ -47,7 +47,16 @@ class Health:
                 conn.execute(text("SELECT 1"))
         except Exception as exc:
             return False, {"status": "database unreachable", "error": type(exc).__name__}
-        return True, {"status": "ok", "corpus_version": self.services.answers.snapshot.version}
+        answers = self.services.answers
+        payload: dict[str, Any] = {"status": "ok", "corpus_version": answers.snapshot.version}
+        english = answers.english
+        if english is not None:
+            payload["english"] = {
+                "rendered": len(english.rows),
+                "passages": len(answers.snapshot.passages),
+                "worker": self.services.background_translation.state,
+            }
+        return True, payload
 
 
 def make_wsgi(slack: SlackRequestHandler | None, services: Services, health: Health) -> WSGIApp:
@@ -98,6 +107,7 @@ class RumorServer:
                 continue
             self.health.error = None
             log.info("ready corpus_version=%s", self.services.answers.snapshot.version)
+            self.services.background_translation.request()
             return
 
     def _poll_versions(self) -> None:
@@ -109,6 +119,9 @@ class RumorServer:
                     log.info(
                         "now serving corpus version %s", self.services.answers.snapshot.version
                     )
+                    self.services.background_translation.request()
+                # Renderings stored by this process's worker or another replica's.
+                self.services.answers.refresh_english()
             except Exception:
                 log.warning("could not refresh the corpus version", exc_info=True)
 
@@ -154,5 +167,6 @@ class RumorServer:
             if socket_handler is not None:
                 socket_handler.close()
             started = time.perf_counter()
+            self.services.background_translation.stop()
             self.executor.shutdown(wait=True)
             log.info("stopped after %.1f s of draining", time.perf_counter() - started)

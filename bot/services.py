@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -18,7 +19,18 @@ from retrieval.engine import AnswerEngine
 from retrieval.expansion import QueryExpander
 from retrieval.index import EmbeddingCache, IndexPublisher
 from retrieval.ingest import CorpusIngestor
-from retrieval.store import CorpusStore
+from retrieval.store import CorpusStore, SourceInfo
+from retrieval.translation.store import TranslationStore, text_hash
+from retrieval.translation.translator import (
+    PROMPT_VERSION,
+    Translator,
+    load_translator,
+    translator_id_for,
+)
+from retrieval.translation.worker import Job, jobs_for
+
+if TYPE_CHECKING:
+    from bot.translating import BackgroundTranslation
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +66,45 @@ class Services:
         return QueryExpander(cache_dir=self.settings.model_dir)
 
     @cached_property
+    def translations(self) -> TranslationStore | None:
+        """Where renderings are kept (None when translation is off). Needs no model: a server
+        shows what other processes translated even before its own translator loads."""
+        translator_id = translator_id_for(self.settings.translator, self.settings.translator_model)
+        if translator_id is None:
+            return None
+        return TranslationStore(self.sessions, translator_id, PROMPT_VERSION)
+
+    def translator(self) -> Translator | None:
+        """A new translator (it loads its model on first use; close it when done)."""
+        settings = self.settings
+        return load_translator(
+            settings.translator,
+            settings.model_dir,
+            settings.translator_model,
+            settings.translator_threads,
+        )
+
+    def english_titles(self, sources: list[SourceInfo]) -> dict[str, str]:
+        """Source id → its title's English rendering, where one exists."""
+        if self.translations is None:
+            return {}
+        done = self.translations.done([text_hash(s.title) for s in sources])
+        return {
+            s.id: done[text_hash(s.title)].english for s in sources if text_hash(s.title) in done
+        }
+
+    def translation_jobs(self) -> list[Job]:
+        """Every text of the served corpus, passages the latest answers quoted first."""
+        _, sources, passages = self.store.snapshot()
+        return jobs_for(passages, sources, first=self.records.recent_passage_ids())
+
+    @cached_property
+    def background_translation(self) -> BackgroundTranslation:
+        from bot.translating import BackgroundTranslation
+
+        return BackgroundTranslation(self)
+
+    @cached_property
     def answers(self) -> AnswerEngine:
         return AnswerEngine(
             self.store,
@@ -62,6 +113,7 @@ class Services:
             self.embedder,
             self.settings.corpus_dir,
             self.expander,
+            self.translations,
         )
 
 

