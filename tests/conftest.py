@@ -81,7 +81,7 @@ def sessions(engine):
 @pytest.fixture
 def process_env(tmp_path: Path, corpus_dir: Path) -> dict[str, str]:
     """Environment for running `rumorbot` as a process: none of the caller's configuration,
-    a fresh data directory, the corpus copy, and the model-free embedder."""
+    a fresh data directory, the corpus copy, the model-free embedder and translator."""
     base = {k: v for k, v in os.environ.items() if not k.startswith(("RUMORBOT_", "SLACK_"))}
     base.pop("DATABASE_URL", None)
     return {
@@ -89,6 +89,7 @@ def process_env(tmp_path: Path, corpus_dir: Path) -> dict[str, str]:
         "RUMORBOT_DATA_DIR": str(tmp_path / "data"),
         "RUMORBOT_CORPUS_DIR": str(corpus_dir),
         "RUMORBOT_EMBEDDER": "hashing",
+        "RUMORBOT_TRANSLATOR": "fake",
     }
 
 

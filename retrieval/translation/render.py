@@ -1,5 +1,5 @@
-"""Rendering a passage: piece by piece through a translator, each piece checked by the guard,
-a failed piece retried clause by clause, and what still fails kept but marked unchecked."""
+"""Rendering a passage: piece by piece through a translator, each piece checked by the guard
+and retried when it fails; what still fails is kept but marked unchecked."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from retrieval.translation.guard import check, strip_preamble
+from retrieval.translation.gloss import gloss_leftovers
+from retrieval.translation.guard import GuardResult, check, strip_preamble
 from retrieval.translation.segments import clauses, segments
 from retrieval.translation.translator import Translator
 
@@ -24,9 +25,33 @@ class Rendering:
     seconds: float = 0.0
 
 
-def _translate(translator: Translator, text: str) -> tuple[str, int]:
-    english, tokens = translator.translate(text)
+def _translate(translator: Translator, text: str, hint: str | None = None) -> tuple[str, int]:
+    english, tokens = translator.translate(text, hint)
     return strip_preamble(english), tokens
+
+
+def _better(a: tuple[str, GuardResult], b: tuple[str, GuardResult]) -> tuple[str, GuardResult]:
+    return b if len(b[1].problems) < len(a[1].problems) else a
+
+
+def _render_piece(translator: Translator, piece: str) -> tuple[str, GuardResult, int]:
+    """One piece, tried up to three ways until the guard passes: as it is; again, told what
+    the first attempt lost; clause by clause. Chinese still left is glossed from CC-CEDICT."""
+    english, tokens = _translate(translator, piece)
+    best = (english, check(piece, english))
+    if not best[1].ok:
+        english, used = _translate(translator, piece, hint="; ".join(best[1].problems))
+        tokens += used
+        best = _better(best, (english, check(piece, english)))
+    if not best[1].ok:
+        parts = [_translate(translator, clause) for clause in clauses(piece)]
+        tokens += sum(used for _, used in parts)
+        english = " ".join(e for e, _ in parts if e)
+        best = _better(best, (english, check(piece, english)))
+    if not best[1].ok and any("Chinese left" in p for p in best[1].problems):
+        english = gloss_leftovers(best[0])
+        best = _better(best, (english, check(piece, english)))
+    return best[0], best[1], tokens
 
 
 def render(
@@ -38,16 +63,8 @@ def render(
     problems: list[str] = []
     tokens = 0
     for piece in segments(text):
-        english, used = _translate(translator, piece)
+        english, verdict, used = _render_piece(translator, piece)
         tokens += used
-        verdict = check(piece, english)
-        if not verdict.ok:
-            parts = [_translate(translator, clause) for clause in clauses(piece)]
-            tokens += sum(used for _, used in parts)
-            retry = " ".join(e for e, _ in parts if e)
-            second = check(piece, retry)
-            if second.ok or len(second.problems) < len(verdict.problems):
-                english, verdict = retry, second
         problems.extend(f"{piece[:20]}…: {p}" for p in verdict.problems)
         pairs.append((piece, english))
         if after_piece:

@@ -20,7 +20,7 @@ from retrieval.glossary import renderings
 log = logging.getLogger(__name__)
 
 # Part of every stored rendering's key: changing the prompt re-translates the corpus.
-PROMPT_VERSION = 1
+PROMPT_VERSION = 2
 SYSTEM_PROMPT = (
     "You translate Chinese text about the AI industry into English. Translate the user's text"
     " faithfully and completely, sentence for sentence. Keep every number, date, amount, name"
@@ -33,8 +33,9 @@ SYSTEM_PROMPT = (
 class Translator(Protocol):
     translator_id: str
 
-    def translate(self, text: str) -> tuple[str, int]:
-        """English for one piece of Chinese text, and the tokens generated."""
+    def translate(self, text: str, hint: str | None = None) -> tuple[str, int]:
+        """English for one piece of Chinese text, and the tokens generated. `hint`: what an
+        earlier attempt got wrong, for a second try."""
         ...
 
     def close(self) -> None: ...
@@ -45,12 +46,17 @@ def prompt_terms(text: str) -> dict[str, str]:
     return {zh: en for zh, en in renderings().items() if zh in text}
 
 
-def user_message(text: str) -> str:
+def user_message(text: str, hint: str | None = None) -> str:
     terms = prompt_terms(text)
-    if not terms:
-        return text
-    listed = "; ".join(f"{zh} = {en}" for zh, en in terms.items())
-    return f"Terms: {listed}\n\nTranslate:\n{text}"
+    parts = []
+    if terms:
+        parts.append("Terms: " + "; ".join(f"{zh} = {en}" for zh, en in terms.items()))
+    if hint:
+        parts.append(
+            f"An earlier translation was wrong ({hint}). Translate every word into English;"
+            " keep every number, name and negation (不/没/未/无 = not/no/never/without)."
+        )
+    return "\n\n".join([*parts, f"Translate:\n{text}"]) if parts else text
 
 
 class LlamaTranslator:
@@ -79,12 +85,12 @@ class LlamaTranslator:
             )
         return self._llm
 
-    def translate(self, text: str) -> tuple[str, int]:
+    def translate(self, text: str, hint: str | None = None) -> tuple[str, int]:
         with self._lock:
             result = self._model().create_chat_completion(
                 messages=[
                     {"role": "system", "content": SYSTEM_PROMPT},
-                    {"role": "user", "content": user_message(text)},
+                    {"role": "user", "content": user_message(text, hint)},
                 ],
                 temperature=0.0,
                 top_k=1,
@@ -110,7 +116,7 @@ class FakeTranslator:
     def __init__(self) -> None:
         self.calls: list[str] = []
 
-    def translate(self, text: str) -> tuple[str, int]:
+    def translate(self, text: str, hint: str | None = None) -> tuple[str, int]:
         from retrieval.translation.guard import negations
 
         self.calls.append(text)

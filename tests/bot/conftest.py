@@ -40,6 +40,7 @@ def make_settings(
         corpus_dir=corpus_dir,
         admin_user_ids=[ADMIN],
         embedder="hashing",
+        translator="fake",
         database_url=db_url,
         slack_bot_token=SecretStr("xoxb-test-token"),
         slack_signing_secret=SecretStr(SECRET),
