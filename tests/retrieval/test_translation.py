@@ -186,7 +186,7 @@ def test_parts_are_joined_in_order_and_verified(tmp_path: Path, monkeypatch) -> 
 def test_a_wrong_hash_leaves_no_model_and_says_what_to_do(tmp_path: Path, monkeypatch) -> None:
     parts = fake_parts(tmp_path, b"not the model" * 100)
     monkeypatch.setattr(model_file, "part_paths", lambda: parts)
-    with pytest.raises(model_file.TranslatorModelError, match="requirements/translator.txt"):
+    with pytest.raises(model_file.TranslatorModelError, match=r"requirements/translator\.txt"):
         model_file.ensure_joined(tmp_path / "models")
     assert list((tmp_path / "models").iterdir()) == []
 
