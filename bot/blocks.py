@@ -76,7 +76,7 @@ def cut_at_sentence(text: str, limit: int) -> str:
         return text
     head = text[: limit - 1]
     ends = [m.end() for m in re.finditer(r"[.!?][\"”’)]?(?=\s)", head)]
-    if ends and ends[-1] > limit // 3:
+    if ends and ends[-1] >= limit // 4:  # a sentence end not too early, else a word end
         return head[: ends[-1]] + " …"
     return head[: head.rfind(" ")].rstrip(",;: ") + " …" if " " in head else head + "…"
 

@@ -86,3 +86,33 @@ def test_setup_model_prepares_the_model_folder(env: dict[str, str], tmp_path: Pa
     assert result.returncode == 0, result.stderr
     assert "ready under" in result.stdout
     assert list(model_dir.glob("cedict-reverse-*.json"))
+
+
+def test_translate_then_ask_shows_english_under_every_quote(env: dict[str, str]) -> None:
+    before = rumorbot("ask", "--json", "why was Opus 3.5 not released?", env=env)
+    answer = json.loads(before.stdout)
+    assert answer["translations"] == "on"
+    assert all(p["english"] is None and p["english_checked"] is None for p in answer["passages"])
+    first = rumorbot("translate", "--quiet", env=env)
+    assert first.returncode == 0, first.stderr
+    assert "142 translated" in first.stdout and "s per text" in first.stdout
+    again = rumorbot("translate", "--quiet", env=env)
+    assert "0 translated" in again.stdout and "142 already done" in again.stdout
+    after = json.loads(rumorbot("ask", "--json", "why was Opus 3.5 not released?", env=env).stdout)
+    for p in after["passages"]:
+        assert p["english"] and p["english_checked"] is True
+        assert p["english_highlight"] and p["english_highlight"] in p["english"]
+    text = rumorbot("ask", "why was Opus 3.5 not released?", env=env).stdout
+    assert text.count("    EN: ") == 3 and "machine translation" in text
+    chinese = rumorbot("ask", "Opus 3.5 为什么没有发布?", env=env).stdout
+    assert "EN: " not in chinese
+    listing = rumorbot("sources", env=env).stdout
+    assert listing.count("  EN: ") == 5
+
+
+def test_translator_off_says_nothing_of_english(env: dict[str, str]) -> None:
+    off = {**env, "RUMORBOT_TRANSLATOR": "off"}
+    answer = json.loads(rumorbot("ask", "--json", "why was Opus 3.5 not released?", env=off).stdout)
+    assert answer["translations"] == "off"
+    assert "pending" not in rumorbot("ask", "why was Opus 3.5 not released?", env=off).stdout
+    assert "off" in rumorbot("translate", env=off).stderr

@@ -79,6 +79,26 @@ def _fold(text: str) -> str:
     return unicodedata.normalize("NFKC", text)
 
 
+def spell_amounts(text: str) -> str:
+    """Chinese amounts in English units before translation: "5亿美元" → "500 million美元".
+    Small models render 亿 as "billion" even when told otherwise; given the English unit,
+    they copy it."""
+
+    def english(match: re.Match[str]) -> str:
+        value = float(match.group(1)) * CHINESE_SCALE[match.group(2)]
+        for unit, size in (("trillion", 10**12), ("billion", 10**9), ("million", 10**6)):
+            if value >= size:
+                return f" {value / size:g} {unit} "
+        return f" {value:,.0f} "
+
+    names = [m.span() for m in _LATIN_NAME.finditer(text)]
+    return re.sub(
+        r"(?<![A-Za-z0-9.])(\d+(?:\.\d+)?)\s*(万亿|亿|万|千)",
+        lambda m: m.group() if any(a <= m.start() < b for a, b in names) else english(m),
+        text,
+    ).strip()
+
+
 def strip_preamble(text: str) -> str:
     """Drop a chat model's "Here is the translation:" and quotes it wraps its answer in."""
     text = _PREAMBLE.sub("", text.strip(), count=1).strip()

@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from retrieval.translation.gloss import gloss_leftovers
-from retrieval.translation.guard import GuardResult, check, strip_preamble
+from retrieval.translation.guard import GuardResult, check, spell_amounts, strip_preamble
 from retrieval.translation.segments import clauses, segments
 from retrieval.translation.translator import Translator
 
@@ -26,7 +26,7 @@ class Rendering:
 
 
 def _translate(translator: Translator, text: str, hint: str | None = None) -> tuple[str, int]:
-    english, tokens = translator.translate(text, hint)
+    english, tokens = translator.translate(spell_amounts(text), hint)
     return strip_preamble(english), tokens
 
 

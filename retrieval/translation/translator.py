@@ -20,7 +20,7 @@ from retrieval.glossary import renderings
 log = logging.getLogger(__name__)
 
 # Part of every stored rendering's key: changing the prompt re-translates the corpus.
-PROMPT_VERSION = 2
+PROMPT_VERSION = 3
 SYSTEM_PROMPT = (
     "You translate Chinese text about the AI industry into English. Translate the user's text"
     " faithfully and completely, sentence for sentence. Keep every number, date, amount, name"

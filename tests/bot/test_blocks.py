@@ -6,7 +6,7 @@ import json
 
 import yaml
 
-from bot.blocks import answer_blocks, citation, quote_text
+from bot.blocks import answer_blocks, citation, cut_at_sentence, english_text, quote_text
 from bot.text import clean_text, escape_mrkdwn, slack_to_plain
 
 
@@ -63,6 +63,47 @@ def test_limits_hold_for_huge_passages() -> None:
     for block in blocks:
         if block["type"] == "section":
             assert len(block["text"]["text"]) <= 3000
+
+
+def test_english_rendering_under_a_quote() -> None:
+    p = passage(
+        "第一句。关键的一句。",
+        english="First sentence. The <key> sentence.",
+        english_highlight="The <key> sentence.",
+        english_checked=True,
+    )
+    assert english_text(p, True) == "_First sentence. *The &lt;key&gt; sentence.*_"
+    unchecked = english_text({**p, "english_checked": False}, True)
+    assert unchecked is not None and ":warning:" in unchecked and "unchecked" in unchecked
+    assert english_text({**p, "english": None}, True) == "_(English translation pending)_"
+    assert english_text({**p, "english": None}, False) is None
+
+
+def test_english_is_cut_at_a_sentence_end_never_mid_word() -> None:
+    first = "A first sentence, long enough to be worth keeping on its own here."
+    text = f"{first} " + "word " * 400
+    assert cut_at_sentence(text, 200) == f"{first} …"
+    long_words = "supercalifragilistic " * 50
+    cut = cut_at_sentence(long_words, 100)
+    assert cut.endswith(" …") and "supercalifragilistic …" in cut and len(cut) <= 100
+
+
+def test_english_answers_keep_slacks_limits() -> None:
+    huge = passage("长" * 10_000, english="Long sentence. " * 800, english_checked=False)
+    blocks = answer_blocks(answer([huge] * 5, question="why " * 500), answer_id=1)
+    assert len(blocks) <= 50
+    for block in blocks:
+        if block["type"] == "section":
+            assert len(block["text"]["text"]) <= 3000
+            assert ":warning:" in block["text"]["text"] or "[" not in block["text"]["text"][-5:]
+
+
+def test_chinese_questions_get_english_only_on_request() -> None:
+    p = passage("第一句。", english="First.", english_checked=True)
+    chinese = json.dumps(answer_blocks(answer([p], question="为什么?"), answer_id=7))
+    assert "First." not in chinese and "show_english" in chinese
+    shown = json.dumps(answer_blocks(answer([p], question="为什么?"), answer_id=7, english=True))
+    assert "First." in shown and "show_chinese" in shown
 
 
 def test_text_helpers() -> None:

@@ -15,7 +15,7 @@ from retrieval.models import Translation
 from retrieval.passages import PassageDraft
 from retrieval.store import PassageRow, SourceInfo
 from retrieval.translation import model as model_file
-from retrieval.translation.guard import check, negations, strip_preamble
+from retrieval.translation.guard import check, negations, spell_amounts, strip_preamble
 from retrieval.translation.render import english_of, render
 from retrieval.translation.segments import clauses, segments
 from retrieval.translation.store import TranslationStore, text_hash
@@ -64,6 +64,13 @@ def test_guard_names_what_failed() -> None:
 def test_negations_count_real_ones_only() -> None:
     assert negations("它没有说明,也不是发布会,并未公开") == 3
     assert negations("不过,未来无论如何都不容小觑") == 0
+
+
+def test_amounts_reach_the_model_in_english_units() -> None:
+    # The model renders 亿 as "billion" however it is told; given the unit, it copies it.
+    assert spell_amounts("成本约为5亿美元") == "成本约为 500 million 美元"
+    assert spell_amounts("1.76 万亿参数, 3万人") == "1.76 trillion 参数, 30,000 人"
+    assert spell_amounts("GPT-4o 有 200 个") == "GPT-4o 有 200 个"
 
 
 def test_preamble_and_wrapping_quotes_are_stripped() -> None:
