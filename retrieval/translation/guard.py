@@ -92,11 +92,12 @@ def spell_amounts(text: str) -> str:
         return f" {value:,.0f} "
 
     names = [m.span() for m in _LATIN_NAME.finditer(text)]
-    return re.sub(
+    spelled = re.sub(
         r"(?<![A-Za-z0-9.])(\d+(?:\.\d+)?)\s*(万亿|亿|万|千)",
         lambda m: m.group() if any(a <= m.start() < b for a, b in names) else english(m),
         text,
-    ).strip()
+    )
+    return re.sub(r" {2,}", " ", spelled).strip()
 
 
 def strip_preamble(text: str) -> str:
