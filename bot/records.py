@@ -7,9 +7,9 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from retrieval.db import claim
 from retrieval.models import AnswerLog, Feedback, HandledEvent, utcnow
 
 # A claim older than this with no answer is taken to be lost (its replica died mid-answer).
@@ -94,24 +94,18 @@ class AnswerRecords:
 
     def claim_event(self, event_id: str) -> bool:
         """True for the one delivery (on any replica) that should answer this event."""
-        try:
-            with self.sessions.begin() as session:
-                session.add(HandledEvent(event_id=event_id))
-            return True
-        except IntegrityError:
-            pass
-        # Already claimed: take it over only if that claim was abandoned.
-        with self.sessions.begin() as session:
-            taken = session.execute(
-                update(HandledEvent)
-                .where(
-                    HandledEvent.event_id == event_id,
-                    HandledEvent.done_at.is_(None),
-                    HandledEvent.received_at < utcnow() - STALE_CLAIM,
-                )
-                .values(received_at=utcnow())
+        # Already claimed: taken over only if that claim was abandoned.
+        return claim(
+            self.sessions,
+            HandledEvent(event_id=event_id),
+            update(HandledEvent)
+            .where(
+                HandledEvent.event_id == event_id,
+                HandledEvent.done_at.is_(None),
+                HandledEvent.received_at < utcnow() - STALE_CLAIM,
             )
-            return taken.rowcount == 1
+            .values(received_at=utcnow()),
+        )
 
     def finish_event(self, event_id: str) -> None:
         with self.sessions.begin() as session:

@@ -6,8 +6,9 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine, create_engine, event, text
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import Connection, Engine, Update, create_engine, event, text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -54,3 +55,17 @@ def upgrade(engine: Engine) -> None:
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def claim(sessions: sessionmaker[Session], row: DeclarativeBase, takeover: Update) -> bool:
+    """Claim a piece of work once across processes and replicas: insert `row` (its primary key
+    names the work); if it exists, run `takeover`, an UPDATE that matches only a claim its
+    holder abandoned. True for the one caller that now holds the claim."""
+    try:
+        with sessions.begin() as session:
+            session.add(row)
+        return True
+    except IntegrityError:
+        pass
+    with sessions.begin() as session:
+        return session.execute(takeover).rowcount == 1

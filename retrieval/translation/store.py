@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import delete, func, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from retrieval.db import claim
 from retrieval.models import Translation, utcnow
 from retrieval.translation.render import Rendering
 
@@ -52,35 +52,27 @@ class TranslationStore:
 
     def claim(self, content_hash: str, worker: str) -> bool:
         """True for the one worker (of any process or replica) that should translate it."""
-        try:
-            with self.sessions.begin() as session:
-                session.add(
-                    Translation(
-                        content_hash=content_hash,
-                        translator_id=self.translator_id,
-                        prompt_version=self.prompt_version,
-                        status="claimed",
-                        worker=worker,
-                        segments=[],
-                        problems=[],
-                        tokens=0,
-                    )
-                )
-            return True
-        except IntegrityError:
-            pass
-        with self.sessions.begin() as session:
-            taken = session.execute(
-                update(Translation)
-                .where(
-                    *self._key(),
-                    Translation.content_hash == content_hash,
-                    Translation.status == "claimed",
-                    Translation.claimed_at < utcnow() - STALE_CLAIM,
-                )
-                .values(worker=worker, claimed_at=utcnow())
+        row = Translation(
+            content_hash=content_hash,
+            translator_id=self.translator_id,
+            prompt_version=self.prompt_version,
+            status="claimed",
+            worker=worker,
+            segments=[],
+            problems=[],
+            tokens=0,
+        )
+        takeover = (
+            update(Translation)
+            .where(
+                *self._key(),
+                Translation.content_hash == content_hash,
+                Translation.status == "claimed",
+                Translation.claimed_at < utcnow() - STALE_CLAIM,
             )
-            return taken.rowcount == 1
+            .values(worker=worker, claimed_at=utcnow())
+        )
+        return claim(self.sessions, row, takeover)
 
     def heartbeat(self, content_hash: str, worker: str) -> None:
         with self.sessions.begin() as session:

@@ -29,6 +29,10 @@ pytestmark = pytest.mark.docker
 
 ROOT = Path(__file__).resolve().parents[2]
 TAG = "rumorbot:test"
+HEALTH = (
+    "import urllib.request;"
+    " print(urllib.request.urlopen('http://127.0.0.1:{port}/healthz').read().decode())"
+)
 
 
 def docker(*args: str, timeout: float = 120, check: bool = True) -> subprocess.CompletedProcess:
@@ -168,6 +172,15 @@ def test_the_image_answers_in_a_thread_and_stops_cleanly(container, stub: SlackS
     asked = docker("exec", name, "rumorbot", "ask", "--json", "Orion 为什么失败？")
     (answer,) = [json.loads(line) for line in asked.stdout.splitlines()]
     assert answer["confidence"] in {"high", "medium", "low"} and answer["passages"]
+
+    # The translator's model was joined and verified at build time; its parts are not kept.
+    models = docker("exec", name, "ls", "/opt/models").stdout.split()
+    assert "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf" in models
+    assert "qwen2.5-coder-1.5b-instruct-q4_k_m.sha256" in models
+    assert docker("exec", name, "ls", "/opt/translator-parts", check=False).returncode != 0
+    assert docker("exec", name, "python", "-c", "import llama_cpp").returncode == 0
+    health = docker("exec", name, "python3", "-c", HEALTH.format(port=port)).stdout
+    assert '"english"' in health
 
     # Non-root, state on the volume, no build-stage extras left in the image.
     assert docker("exec", name, "id", "-u").stdout.strip() == "10001"
