@@ -153,10 +153,8 @@ def retrieval_figures(services, configs: list[Config]) -> None:
         "overconfident",
     )
     row(*["---"] * (2 * len(sets) + 3))
-    english_side = engine.english
     for config in configs:
         engine.searcher.english_weights = config.weights or default_weights
-        engine._english = english_side if config.english else None
         saved = engine.translations
         engine.translations = saved if config.english else None
         cells, zh_cells, unanswerable, overconfident = [], [], [0, 0], 0
@@ -172,7 +170,6 @@ def retrieval_figures(services, configs: list[Config]) -> None:
         engine.translations = saved
         row(config.name, *cells, *zh_cells, f"{unanswerable[0]}/{unanswerable[1]}", overconfident)
     engine.searcher.english_weights = default_weights
-    engine._english = english_side
 
 
 def main() -> None:

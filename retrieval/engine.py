@@ -7,9 +7,6 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from types import MappingProxyType
-
-import numpy as np
 
 from retrieval.answer import Answer, compose
 from retrieval.embedding import Embedder
@@ -97,8 +94,10 @@ class AnswerEngine:
     def english(self) -> EnglishSide | None:
         """The renderings of the served version (None when translation is off)."""
         english, snapshot = self._english, self._snapshot
-        if english is None or snapshot is None or english.version != snapshot.version:
-            return None if self.translations is None else _empty_side(snapshot)
+        if self.translations is None or snapshot is None:
+            return None
+        if english is None or english.version != snapshot.version:
+            return EnglishSide.empty(snapshot.version)  # a reload's renderings not read yet
         return english
 
     def refresh_english(self) -> bool:
@@ -177,10 +176,3 @@ class AnswerEngine:
         answer.translations = answer.translations and self.english_unavailable is None
         answer.timings_ms["total"] = round((time.perf_counter() - started) * 1000, 2)
         return answer
-
-
-def _empty_side(snapshot: IndexSnapshot | None) -> EnglishSide | None:
-    if snapshot is None:
-        return None
-    empty = np.zeros(0, dtype=int)
-    return EnglishSide(snapshot.version, None, MappingProxyType({}), empty, empty, None)

@@ -76,6 +76,12 @@ class EnglishSide:
     vectors: np.ndarray  # e5 of each rendering, aligned with rows
     bm25: bm25s.BM25 | None
 
+    @classmethod
+    def empty(cls, version: int) -> EnglishSide:
+        """No rendering has landed yet (or none is loaded for this version)."""
+        none = np.zeros(0, dtype=int)
+        return cls(version, None, MappingProxyType({}), none, none, None)
+
     def rendering(self, content_hash: str) -> StoredRendering | None:
         return self.renderings.get(content_hash)
 
