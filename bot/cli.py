@@ -265,7 +265,7 @@ def cmd_translate(services: Services, args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from retrieval.translation.model import TranslatorModelError
-    from retrieval.translation.worker import translate_jobs
+    from retrieval.translation.worker import translate_in_parallel
 
     store = services.translations
     if store is None:
@@ -274,27 +274,26 @@ def cmd_translate(services: Services, args: argparse.Namespace) -> int:
     if services.store.current_version() is None:
         services.ingestor.ingest(services.settings.corpus_dir, triggered_by="cli")
     jobs = services.translation_jobs()
-    try:
-        translator = services.translator()
-    except TranslatorModelError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    assert translator is not None
-    bar = tqdm(total=len(jobs), unit="text", file=sys.stderr, disable=args.quiet)
+    already = len(store.done([j.content_hash for j in jobs]))
+    bar = tqdm(total=len(jobs), initial=already, unit="text", file=sys.stderr, disable=args.quiet)
 
     def progress(number: int, total: int, job) -> None:
-        bar.n = number - 1
+        bar.update(1)
         bar.set_postfix_str(job.what, refresh=True)
 
     try:
-        summary = translate_jobs(store, translator, jobs, progress=progress, wait_for_others=True)
+        summary = translate_in_parallel(
+            store,
+            services.translator,  # type: ignore[arg-type]
+            jobs,
+            services.settings.translator_workers,
+            progress=progress,
+            wait_for_others=True,
+        )
     except TranslatorModelError as exc:
         bar.close()
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    finally:
-        translator.close()
-    bar.n = len(jobs) - summary.by_others
     bar.close()
     print(f"{store.translator_id}: {summary.line()}")
     return 1 if summary.failed else 0

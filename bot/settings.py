@@ -33,8 +33,9 @@ class Settings(BaseSettings):
     translator: Literal["qwen", "off", "fake"] = "qwen"
     # Any GGUF chat model instead of the joined default (e.g. an official or bigger download).
     translator_model: Path | None = None
-    # llama.cpp threads per translation (0: one per core).
+    # llama.cpp threads per translating worker (0: one per core), and workers per process.
     translator_threads: int = 0
+    translator_workers: int = Field(default=1, ge=1)
     # rumorbot serve translates in the background after start and after every reload.
     translate_in_background: bool = True
     log_level: str = "INFO"

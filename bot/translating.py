@@ -15,7 +15,7 @@ import threading
 
 from bot.services import Services
 from retrieval.translation.model import TranslatorModelError
-from retrieval.translation.worker import translate_jobs
+from retrieval.translation.worker import translate_in_parallel
 
 log = logging.getLogger(__name__)
 
@@ -77,11 +77,13 @@ class BackgroundTranslation:
             return
         self.state = f"translating {pending} texts"
         log.info("translating %d texts in the background", pending)
-        translator = self.services.translator()
-        assert translator is not None
-        try:
-            summary = translate_jobs(store, translator, jobs, stop=self._stop)
-        finally:
-            translator.close()  # frees the model until the next batch
+        # Each worker frees its model when done: nothing stays loaded until the next batch.
+        summary = translate_in_parallel(
+            store,
+            self.services.translator,  # type: ignore[arg-type]
+            jobs,
+            self.services.settings.translator_workers,
+            stop=self._stop,
+        )
         log.info("background translation: %s", summary.line())
         self.services.answers.refresh_english()

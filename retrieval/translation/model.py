@@ -11,6 +11,7 @@ import hashlib
 import importlib
 import logging
 import os
+import uuid
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -66,7 +67,7 @@ def ensure_joined(model_dir: Path) -> Path:
         return target
     parts = part_paths()
     model_dir.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{FILE_NAME}.{os.getpid()}.tmp")
+    tmp = target.with_name(f".{FILE_NAME}.{uuid.uuid4().hex}.tmp")
     digest = hashlib.sha256()
     log.info("joining the translator model from %d parts into %s (once)", len(parts), target)
     try:

@@ -32,9 +32,10 @@ class Summary:
     translated: int = 0
     unchecked: int = 0
     failed: int = 0
-    by_others: int = 0  # claimed by another process or replica
-    seconds: float = 0.0
+    by_others: int = 0  # still without a rendering: held by another process or replica
+    seconds: float = 0.0  # spent rendering, summed over workers
     tokens: int = 0
+    wall_seconds: float = 0.0
 
     @property
     def seconds_per_text(self) -> float:
@@ -44,8 +45,9 @@ class Summary:
         return (
             f"{self.translated} translated ({self.unchecked} unchecked), {self.failed} failed,"
             f" {self.already} already done, {self.by_others} left to other workers;"
-            f" {self.seconds_per_text:.1f} s per text,"
-            f" {self.tokens / self.seconds if self.seconds else 0:.1f} tokens/s"
+            f" {self.seconds_per_text:.1f} s per text per worker,"
+            f" {self.tokens / self.seconds if self.seconds else 0:.1f} tokens/s per worker,"
+            f" {self.wall_seconds:.0f} s in all"
         )
 
 
@@ -65,6 +67,49 @@ def jobs_for(
     return [j for j in jobs if not (j.content_hash in seen or seen.add(j.content_hash))]
 
 
+def translate_in_parallel(
+    store: TranslationStore,
+    make_translator: Callable[[], Translator],
+    jobs: list[Job],
+    workers: int = 1,
+    **options,
+) -> Summary:
+    """`translate_jobs` in `workers` threads, each with a translator of its own (llama.cpp
+    releases the GIL; the model file is memory-mapped, so its weights are shared). Claims in
+    the database split the work, as between processes."""
+    started = time.perf_counter()
+    summaries: list[Summary] = []
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        translator = make_translator()
+        try:
+            summaries.append(translate_jobs(store, translator, jobs, **options))
+        except BaseException as exc:  # re-raised in the caller's thread
+            errors.append(exc)
+        finally:
+            translator.close()
+
+    threads = [threading.Thread(target=run, name=f"translate-{i}") for i in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
+    merged = Summary(total=len(jobs), already=min((s.already for s in summaries), default=0))
+    for s in summaries:
+        merged.translated += s.translated
+        merged.unchecked += s.unchecked
+        merged.failed += s.failed
+        merged.seconds += s.seconds
+        merged.tokens += s.tokens
+    missing = len(jobs) - len(store.done([j.content_hash for j in jobs]))
+    merged.by_others = max(0, missing - merged.failed)
+    merged.wall_seconds = time.perf_counter() - started
+    return merged
+
+
 def translate_jobs(
     store: TranslationStore,
     translator: Translator,
@@ -77,6 +122,7 @@ def translate_jobs(
 ) -> Summary:
     """Render every job without a rendering. With `wait_for_others`, also wait for texts other
     workers hold, and take them over if those workers die."""
+    started = time.perf_counter()
     me = worker_name()
     summary = Summary(total=len(jobs))
     done = set(store.done([j.content_hash for j in jobs]))
@@ -114,4 +160,5 @@ def translate_jobs(
             break
         time.sleep(poll_seconds)
     summary.by_others = len(todo)
+    summary.wall_seconds = time.perf_counter() - started
     return summary

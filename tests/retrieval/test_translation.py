@@ -20,7 +20,7 @@ from retrieval.translation.render import english_of, render
 from retrieval.translation.segments import clauses, segments
 from retrieval.translation.store import TranslationStore, text_hash
 from retrieval.translation.translator import FakeTranslator, user_message
-from retrieval.translation.worker import jobs_for, translate_jobs
+from retrieval.translation.worker import jobs_for, translate_in_parallel, translate_jobs
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -233,6 +233,22 @@ def test_each_text_is_translated_once(sessions) -> None:
     done = store.done()
     assert set(done) == {j.content_hash for j in jobs}
     assert done[text_hash("标题")].english
+
+
+def test_workers_in_one_process_share_the_work(sessions) -> None:
+    store = TranslationStore(sessions, "fake-v1", 1)
+    texts = [f"第{i}段话没有说 2024 年的事。" for i in range(12)]
+    jobs = jobs_for(passage_rows(texts), [])
+    made: list[FakeTranslator] = []
+
+    def make() -> FakeTranslator:
+        made.append(FakeTranslator())
+        return made[-1]
+
+    summary = translate_in_parallel(store, make, jobs, workers=3)
+    assert summary.translated == 12 and summary.by_others == 0 and len(made) == 3
+    calls = [call for t in made for call in t.calls]
+    assert sorted(calls) == sorted(texts)  # each text translated by exactly one worker
 
 
 def test_a_changed_text_or_prompt_version_is_translated_again(sessions) -> None:
