@@ -11,6 +11,7 @@ from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
     RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
 )
 
 from bot.listeners import register_listeners
@@ -24,20 +25,17 @@ class ConfigurationError(RuntimeError):
     pass
 
 
-def web_client(settings: Settings) -> WebClient:
-    if settings.slack_bot_token is None:
-        raise ConfigurationError("SLACK_BOT_TOKEN is not set")
-    base_url = settings.slack_api_base_url.rstrip("/") + "/"
-    return WebClient(
-        token=settings.slack_bot_token.get_secret_value(),
-        base_url=base_url,
-        # 429s wait for Retry-After; dropped connections are retried. Both happen after the
-        # ack, in the listener's worker thread, so Slack's 3-second deadline is never at stake.
-        retry_handlers=[
-            RateLimitErrorRetryHandler(max_retry_count=3),
-            ConnectionErrorRetryHandler(max_retry_count=3),
-        ],
-    )
+def configure_client(client: WebClient, settings: Settings) -> None:
+    """Where the Web API is, and what is retried. Bolt copies both into the client it gives
+    each request. 429s wait for Retry-After; dropped connections and Slack's transient 5xx
+    are retried with backoff. All of it happens after the ack, in the listener's worker
+    thread, so Slack's 3-second deadline is never at stake."""
+    client.base_url = settings.slack_api_base_url.rstrip("/") + "/"
+    client.retry_handlers = [
+        RateLimitErrorRetryHandler(max_retry_count=3),
+        ConnectionErrorRetryHandler(max_retry_count=3),
+        ServerErrorRetryHandler(max_retry_count=3),
+    ]
 
 
 def create_app(
@@ -53,8 +51,14 @@ def create_app(
     secret = (
         settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
     )
+    if settings.slack_bot_token is None:
+        raise ConfigurationError("SLACK_BOT_TOKEN is not set")
+    # The token, not a prebuilt client: given both (SLACK_BOT_TOKEN is read from the
+    # environment too), Bolt warns at every start that the token is unused. The token is
+    # checked (auth.test) at the first request, once the client points at the right API.
     app = App(
-        client=web_client(settings),
+        token=settings.slack_bot_token.get_secret_value(),
+        token_verification_enabled=False,
         signing_secret=secret,
         # Listeners ack first and answer after: the ack goes back while the work goes on.
         process_before_response=False,
@@ -63,6 +67,7 @@ def create_app(
         # The server drains this pool on SIGTERM so in-flight answers are still posted.
         listener_executor=executor or ThreadPoolExecutor(max_workers=8),
     )
+    configure_client(app.client, settings)
     register_listeners(app, services)
 
     @app.error

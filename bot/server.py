@@ -19,9 +19,11 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import text
 from waitress.server import create_server
 
+from bot import gate
 from bot.app import create_app
 from bot.services import Services
 
@@ -59,7 +61,13 @@ class Health:
         return True, payload
 
 
+STATUS_LINES = {400: "400 Bad Request", 401: "401 Unauthorized", 413: "413 Content Too Large"}
+
+
 def make_wsgi(slack: SlackRequestHandler | None, services: Services, health: Health) -> WSGIApp:
+    secret = services.settings.slack_signing_secret
+    verifier = SignatureVerifier(secret.get_secret_value()) if secret else None
+
     def respond(start_response, status: str, body: bytes, content_type: str) -> list[bytes]:
         start_response(status, [("Content-Type", content_type), ("Content-Length", str(len(body)))])
         return [body]
@@ -67,6 +75,14 @@ def make_wsgi(slack: SlackRequestHandler | None, services: Services, health: Hea
     def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "")
         if path == "/slack/events" and method == "POST" and slack is not None:
+            rejection = gate.check(environ, verifier)
+            if rejection is not None:
+                gate.log_rejection(rejection, environ)
+                services.metrics.errors.labels("rejected").inc()
+                body = json.dumps({"error": rejection.reason}).encode()
+                return respond(
+                    start_response, STATUS_LINES[rejection.status], body, "application/json"
+                )
             return slack(environ, start_response)
         if path == "/healthz" and method in ("GET", "HEAD"):
             ok, payload = health.check()

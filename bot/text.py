@@ -6,8 +6,11 @@ import re
 
 from retrieval.search import MAX_QUESTION_CHARS
 
-# C0/C1 controls except tab and newline, and lone surrogates.
-_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+# C0/C1 controls except tab and newline, lone surrogates, bidirectional controls (U+202E
+# makes an echoed question read backwards) and zero-width characters.
+_UNSAFE = re.compile(
+    r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]"
+)
 
 
 def clean_text(text: str, limit: int = MAX_QUESTION_CHARS) -> str:

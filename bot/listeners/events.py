@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from slack_bolt import App
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from bot.blocks import answer_blocks, answer_fallback, usage_hint
 from bot.listeners.answering import answer_and_log, failed, question_from
@@ -14,6 +16,16 @@ from bot.services import Services
 
 log = logging.getLogger(__name__)
 
+# Slack errors no retry or apology can fix: where the answer could not go, neither can one.
+UNFIXABLE_SLACK_ERRORS = {
+    "not_in_channel",
+    "channel_not_found",
+    "is_archived",
+    "invalid_auth",
+    "account_inactive",
+    "token_revoked",
+    "missing_scope",
+}
 # Message subtypes that are a person saying something new; edits, joins and bot posts are not.
 ANSWERED_SUBTYPES = {None, "thread_broadcast", "file_share"}
 
@@ -52,15 +64,31 @@ def reply(services: Services, client: WebClient, body: dict[str, Any], surface: 
                 unfurl_links=False,
                 unfurl_media=False,
             )
+    except SlackApiError as exc:
+        # Not retried: the client already retried 429s, dropped connections and 5xx.
+        error = exc.response.get("error") if exc.response is not None else None
+        log.error("Slack refused the answer event_id=%s error=%s", event_id, error)
+        services.metrics.errors.labels("slack_api").inc()
+        if error not in UNFIXABLE_SLACK_ERRORS:
+            _apologise(client, channel, thread_ts, failed(services, surface, exc))
     except Exception as exc:
         text = failed(services, surface, exc, context=f"event_id={event_id}")
-        client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=text)
+        _apologise(client, channel, thread_ts, text)
     services.records.finish_event(event_id)
+
+
+def _apologise(client: WebClient, channel: str, thread_ts: str, text: str) -> None:
+    try:
+        client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=text)
+    except SlackApiError as exc:
+        log.error("could not post the apology either: %s", exc.response.get("error"))
 
 
 def register(app: App, services: Services) -> None:
     @app.event("app_mention")
-    def on_mention(body: dict[str, Any], client: WebClient) -> None:
+    def on_mention(body: dict[str, Any], event: dict[str, Any], client: WebClient) -> None:
+        if event.get("bot_id") or event.get("subtype") == "bot_message":
+            return  # another bot mentioning us: answering it could start a loop
         reply(services, client, body, surface="mention")
 
     @app.event("message")
@@ -70,3 +98,10 @@ def register(app: App, services: Services) -> None:
         if event.get("subtype") not in ANSWERED_SUBTYPES:
             return
         reply(services, client, body, surface="dm")
+
+    # Registered last, so it only takes what nothing above handles (app_home_opened,
+    # member_joined_channel, reaction_added …): acked with 200, or Slack retries them and
+    # may turn the subscription off.
+    @app.event(re.compile(".*"))
+    def on_other_event() -> None:
+        pass
