@@ -60,8 +60,9 @@ def create_app(
         token=settings.slack_bot_token.get_secret_value(),
         token_verification_enabled=False,
         signing_secret=secret,
-        # Listeners ack first and answer after: the ack goes back while the work goes on.
-        process_before_response=False,
+        # Every listener is an ack function (run in the request's thread, so Slack gets its
+        # answer within 3 seconds however busy the pool is) plus lazy work in the pool.
+        process_before_response=True,
         ignoring_self_events_enabled=True,
         raise_error_for_unhandled_request=False,
         # The server drains this pool on SIGTERM so in-flight answers are still posted.

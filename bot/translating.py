@@ -86,4 +86,5 @@ class BackgroundTranslation:
             stop=self._stop,
         )
         log.info("background translation: %s", summary.line())
-        self.services.answers.refresh_english()
+        if not self._stop.is_set():
+            self.services.answers.refresh_english()

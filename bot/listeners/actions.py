@@ -23,8 +23,7 @@ def _answer_id(body: dict[str, Any]) -> int | None:
 
 
 def register(app: App, services: Services) -> None:
-    def vote(ack: Ack, body: dict[str, Any], respond: Respond, value: int) -> None:
-        ack()
+    def vote(body: dict[str, Any], respond: Respond, value: int) -> None:
         answer_id = _answer_id(body)
         try:
             if answer_id is None:
@@ -39,16 +38,13 @@ def register(app: App, services: Services) -> None:
             return
         respond(text="Thanks for the feedback!", response_type="ephemeral", replace_original=False)
 
-    @app.action("feedback_up")
-    def on_up(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
-        vote(ack, body, respond, +1)
+    def on_up(body: dict[str, Any], respond: Respond) -> None:
+        vote(body, respond, +1)
 
-    @app.action("feedback_down")
-    def on_down(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
-        vote(ack, body, respond, -1)
+    def on_down(body: dict[str, Any], respond: Respond) -> None:
+        vote(body, respond, -1)
 
-    def switch_language(ack: Ack, body: dict[str, Any], respond: Respond, english: bool) -> None:
-        ack()
+    def switch_language(body: dict[str, Any], respond: Respond, english: bool) -> None:
         answer_id = _answer_id(body)
         answer = services.records.answer(answer_id) if answer_id is not None else None
         if answer is None or answer_id is None:
@@ -62,17 +58,13 @@ def register(app: App, services: Services) -> None:
             replace_original=True,
         )
 
-    @app.action("show_english")
-    def on_show_english(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
-        switch_language(ack, body, respond, english=True)
+    def on_show_english(body: dict[str, Any], respond: Respond) -> None:
+        switch_language(body, respond, english=True)
 
-    @app.action("show_chinese")
-    def on_show_chinese(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
-        switch_language(ack, body, respond, english=False)
+    def on_show_chinese(body: dict[str, Any], respond: Respond) -> None:
+        switch_language(body, respond, english=False)
 
-    @app.action("share_answer")
-    def on_share(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
-        ack()
+    def on_share(body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         answer_id = _answer_id(body)
         answer = services.records.answer(answer_id) if answer_id is not None else None
         channel = (body.get("channel") or {}).get("id")
@@ -90,3 +82,16 @@ def register(app: App, services: Services) -> None:
             unfurl_links=False,
         )
         respond(delete_original=True)
+
+    def ack_at_once(ack: Ack) -> None:
+        ack()
+
+    # Lazy listeners: acked at once in the request's thread, the work done in the pool.
+    for action_id, work in (
+        ("feedback_up", on_up),
+        ("feedback_down", on_down),
+        ("show_english", on_show_english),
+        ("show_chinese", on_show_chinese),
+        ("share_answer", on_share),
+    ):
+        app.action(action_id)(ack=ack_at_once, lazy=[work])

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
@@ -41,12 +40,58 @@ def _admins_only(services: Services, user_id: str, what: str) -> str | None:
     return f"Sorry, only admins can {what}. Admins: {who}."
 
 
-def ask(services: Services, command: dict[str, Any], ack: Ack, respond: Respond, text: str) -> None:
-    question = question_from(text)
-    if not question:
-        ack(text=usage_hint())
-        return
-    ack(text=":mag: Looking through the sources…")
+LOOKING = ":mag: Looking through the sources…"
+TIMELINE_HINT = "Give a topic, e.g. `/rumor timeline Orion` or `/rumor timeline Opus 3.5`."
+VERBS = ("ask", "sources", "timeline", "reload", "stats", "help")
+
+
+def parse(command: dict[str, Any]) -> tuple[str, str]:
+    """The verb and what follows it; "/rumor why was Opus 3.5 not released?" reads as a
+    question and a bare "/rumor" as help."""
+    text = (command.get("text") or "").strip()
+    verb, _, rest = text.partition(" ")
+    verb = verb.lower()
+    if not verb:
+        return "help", ""
+    if verb not in VERBS:
+        return "ask", text
+    return verb, rest
+
+
+def acknowledgement(services: Services, command: dict[str, Any]) -> dict[str, Any]:
+    """What Slack gets back at once (within its 3 seconds): the whole reply for quick verbs,
+    a "working on it" for slow ones. Runs in the request's own thread, never queued behind
+    answers."""
+    verb, rest = parse(command)
+    if verb == "ask":
+        return {"text": LOOKING if question_from(rest) else usage_hint()}
+    if verb == "timeline":
+        return {} if question_from(rest) else {"text": TIMELINE_HINT}
+    if verb == "reload":
+        return {
+            "text": _admins_only(services, command["user_id"], "reload the corpus")
+            or (RELOAD_STARTED)
+        }
+    if verb == "stats":
+        refusal = _admins_only(services, command["user_id"], "see the stats")
+        return {"text": refusal or stats_text(services.records.stats())}
+    if verb == "sources":
+        return {"blocks": sources(services), "text": "The sources in the corpus"}
+    return {"blocks": help_blocks(), "text": "How to use rumorbot"}
+
+
+def follow_up(services: Services, command: dict[str, Any], respond: Respond) -> None:
+    """The slow part, in the listener pool after the ack: answers, timelines, reloads."""
+    verb, rest = parse(command)
+    if verb == "ask" and (question := question_from(rest)):
+        ask(services, command, respond, question)
+    elif verb == "timeline" and (topic := question_from(rest)):
+        timeline(services, respond, topic)
+    elif verb == "reload" and not _admins_only(services, command["user_id"], "reload"):
+        reload(services, command, respond)
+
+
+def ask(services: Services, command: dict[str, Any], respond: Respond, question: str) -> None:
     try:
         answer, answer_id = answer_and_log(
             services,
@@ -68,27 +113,19 @@ def ask(services: Services, command: dict[str, Any], ack: Ack, respond: Respond,
         respond(text=text, response_type="ephemeral", replace_original=True)
 
 
-def sources(services: Services, ack: Ack) -> None:
+def sources(services: Services) -> list[dict[str, Any]]:
     last = services.store.last_ingest()
     listed = services.store.sources()
-    ack(
-        blocks=sources_blocks(
-            listed,
-            services.store.current_version(),
-            last.finished_at if last else None,
-            services.english_titles(listed),
-        ),
-        text="The sources in the corpus",
+    return sources_blocks(
+        listed,
+        services.store.current_version(),
+        last.finished_at if last else None,
+        services.english_titles(listed),
     )
 
 
-def reload(services: Services, command: dict[str, Any], ack: Ack, respond: Respond) -> None:
+def reload(services: Services, command: dict[str, Any], respond: Respond) -> None:
     user_id = command["user_id"]
-    refusal = _admins_only(services, user_id, "reload the corpus")
-    if refusal:
-        ack(text=refusal)
-        return
-    ack(text=RELOAD_STARTED)
     try:
         report = services.answers.reload(triggered_by=user_id)
     except ReloadInProgress:
@@ -105,17 +142,7 @@ def reload(services: Services, command: dict[str, Any], ack: Ack, respond: Respo
     respond(text=reload_report_text(report.ingest, report.served_version, report.duration_s))
 
 
-def stats(services: Services, command: dict[str, Any], ack: Ack) -> None:
-    refusal = _admins_only(services, command["user_id"], "see the stats")
-    ack(text=refusal or stats_text(services.records.stats()))
-
-
-def timeline(services: Services, ack: Ack, respond: Respond, text: str) -> None:
-    topic = question_from(text)
-    if not topic:
-        ack(text="Give a topic, e.g. `/rumor timeline Orion` or `/rumor timeline Opus 3.5`.")
-        return
-    ack()
+def timeline(services: Services, respond: Respond, topic: str) -> None:
     try:
         entries = services.answers.timeline(topic)
         respond(
@@ -128,21 +155,12 @@ def timeline(services: Services, ack: Ack, respond: Respond, text: str) -> None:
 
 
 def register(app: App, services: Services) -> None:
-    @app.command("/rumor")
-    def on_rumor(command: dict[str, Any], ack: Ack, respond: Respond) -> None:
-        verb, _, rest = (command.get("text") or "").strip().partition(" ")
-        handlers: dict[str, Callable[[], None]] = {
-            "ask": lambda: ask(services, command, ack, respond, rest),
-            "sources": lambda: sources(services, ack),
-            "timeline": lambda: timeline(services, ack, respond, rest),
-            "reload": lambda: reload(services, command, ack, respond),
-            "stats": lambda: stats(services, command, ack),
-            "help": lambda: ack(blocks=help_blocks(), text="How to use rumorbot"),
-            "": lambda: ack(blocks=help_blocks(), text="How to use rumorbot"),
-        }
-        handler = handlers.get(verb.lower())
-        if handler is None:
-            # "/rumor why was Opus 3.5 not released?" reads as a question.
-            ask(services, command, ack, respond, command.get("text") or "")
-        else:
-            handler()
+    def on_rumor(command: dict[str, Any], ack: Ack) -> None:
+        ack(**acknowledgement(services, command))
+
+    def then(command: dict[str, Any], respond: Respond) -> None:
+        follow_up(services, command, respond)
+
+    # Bolt's lazy listeners: the ack runs at once in the request's thread; `then` runs in the
+    # listener pool, so a pool busy with answers never delays an ack past Slack's 3 seconds.
+    app.command("/rumor")(ack=on_rumor, lazy=[then])

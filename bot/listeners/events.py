@@ -85,19 +85,24 @@ def _apologise(client: WebClient, channel: str, thread_ts: str, text: str) -> No
 
 
 def register(app: App, services: Services) -> None:
-    @app.event("app_mention")
+    def ack_at_once() -> None:
+        """Events are acked by Bolt as soon as this returns; the answer comes after."""
+
     def on_mention(body: dict[str, Any], event: dict[str, Any], client: WebClient) -> None:
         if event.get("bot_id") or event.get("subtype") == "bot_message":
             return  # another bot mentioning us: answering it could start a loop
         reply(services, client, body, surface="mention")
 
-    @app.event("message")
     def on_message(body: dict[str, Any], event: dict[str, Any], client: WebClient) -> None:
         if event.get("channel_type") != "im" or event.get("bot_id"):
             return  # channel chatter is not for us; mentions arrive as app_mention
         if event.get("subtype") not in ANSWERED_SUBTYPES:
             return
         reply(services, client, body, surface="dm")
+
+    # Lazy listeners: the ack never waits for a worker of the pool that answers.
+    app.event("app_mention")(ack=ack_at_once, lazy=[on_mention])
+    app.event("message")(ack=ack_at_once, lazy=[on_message])
 
     # Registered last, so it only takes what nothing above handles (app_home_opened,
     # member_joined_channel, reaction_added …): acked with 200, or Slack retries them and

@@ -82,10 +82,14 @@ def translate_in_parallel(
     errors: list[BaseException] = []
 
     def run() -> None:
-        translator = make_translator()
+        try:
+            translator = make_translator()
+        except BaseException as exc:  # re-raised in the caller's thread
+            errors.append(exc)
+            return
         try:
             summaries.append(translate_jobs(store, translator, jobs, **options))
-        except BaseException as exc:  # re-raised in the caller's thread
+        except BaseException as exc:
             errors.append(exc)
         finally:
             translator.close()

@@ -182,6 +182,8 @@ class RunningApp(SlackClient):
     def close(self) -> None:
         self.closing = True
         self.server.close()
+        # As the server stops: a reload's background translation must not outlive the test.
+        self.services.background_translation.stop()
         self.app.listener_runner.listener_executor.shutdown(wait=True)
 
 

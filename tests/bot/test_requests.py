@@ -147,3 +147,27 @@ def test_no_warning_about_an_unused_token(services, monkeypatch, caplog) -> None
     app = create_app(services.settings, services)
     assert "will be unused" not in caplog.text
     assert app.client.base_url == services.settings.slack_api_base_url
+
+
+def test_commands_are_acked_at_once_while_every_worker_is_busy(
+    running: RunningApp, monkeypatch
+) -> None:
+    ask = running.services.answers.ask
+
+    def slow_ask(question: str):
+        time.sleep(4)  # Slack's Web API or the database having a slow day
+        return ask(question)
+
+    monkeypatch.setattr(running.services.answers, "ask", slow_ask)
+    for i in range(12):  # more than the 8 workers that answer
+        assert (
+            running.event(mention("what is Orion?", ts=f"5.{i}"), event_id=f"EvB{i}").status == 200
+        )
+    for text in ("help", "sources", "ask why was Opus 3.5 not released?"):
+        started = time.perf_counter()
+        response = running.command(text)
+        assert response.status == 200 and response.body, text
+        assert time.perf_counter() - started < 2.5, text
+    assert "How to use rumorbot" in response.body or "Looking" in response.body
+    running.stub.wait_for("chat.postMessage", count=12, timeout=60)
+    running.stub.wait_for("response/UASKER", count=1, timeout=60)
