@@ -12,7 +12,7 @@ from retrieval.answer import Answer, compose
 from retrieval.embedding import Embedder
 from retrieval.english import EnglishSide, build_english_side
 from retrieval.expansion import QueryExpander
-from retrieval.index import BuildReport, IndexPublisher, IndexSnapshot
+from retrieval.index import BuildReport, IndexBuildError, IndexPublisher, IndexSnapshot
 from retrieval.ingest import CorpusIngestor, IngestReport
 from retrieval.search import HybridSearcher
 from retrieval.store import CorpusStore
@@ -134,7 +134,14 @@ class AnswerEngine:
                 build.duration_s,
                 build.embedded,
             )
-        return build, self.publisher.load_current()
+        try:
+            return build, self.publisher.load_current()
+        except IndexBuildError as exc:
+            # Corrupt or truncated files: the database holds every passage and embedding,
+            # so the index is built again instead of failing (and retrying) for good.
+            log.error("the published index cannot be served (%s); rebuilding it", exc)
+            build = self.publisher.build(self.embedder)
+            return build, self.publisher.load_current()
 
     def refresh(self) -> bool:
         """Swap to a newer published corpus version if one exists (another replica reloaded)."""

@@ -8,6 +8,7 @@ never replaces what is being served.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -41,6 +42,7 @@ POINTER = "CURRENT"
 HNSW_THRESHOLD = 20_000
 HNSW_EF_SEARCH = 512
 KEEP_BUILDS = 3
+INDEX_FILES = ("dense.faiss", "vectors.npy", "passages.json", "sources.json")
 
 
 class IndexBuildError(RuntimeError):
@@ -55,6 +57,9 @@ class IndexManifest:
     passage_count: int
     index_type: str
     built_at: str
+    # sha256 of every other file of the build, checked at every load: overwritten or
+    # truncated bytes are found, not served. A manifest without them is rebuilt.
+    checksums: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -189,6 +194,7 @@ class IndexPublisher:
             and version is not None
             and manifest.corpus_version == version.id
             and manifest.model_id == embedder.model_id
+            and set(manifest.checksums) == set(INDEX_FILES)
         )
 
     def build(self, embedder: Embedder) -> BuildReport:
@@ -198,14 +204,6 @@ class IndexPublisher:
             raise IndexBuildError("the corpus is empty: nothing to index")
         vectors, embedded = self.cache.vectors(embedder, passages)
         dense, kind = make_faiss_index(vectors)
-        manifest = IndexManifest(
-            corpus_version=version.id,
-            model_id=embedder.model_id,
-            dim=embedder.dim,
-            passage_count=len(passages),
-            index_type=kind,
-            built_at=datetime.now(UTC).isoformat(timespec="seconds"),
-        )
         self.root.mkdir(parents=True, exist_ok=True)
         name = f"v{version.id}-{uuid.uuid4().hex[:8]}"
         work = self.root / f".{name}.tmp"
@@ -218,6 +216,15 @@ class IndexPublisher:
             )
             (work / "sources.json").write_text(
                 json.dumps([_source_to_json(s) for s in sources], ensure_ascii=False)
+            )
+            manifest = IndexManifest(
+                corpus_version=version.id,
+                model_id=embedder.model_id,
+                dim=embedder.dim,
+                passage_count=len(passages),
+                index_type=kind,
+                built_at=datetime.now(UTC).isoformat(timespec="seconds"),
+                checksums={f: _sha256(work / f) for f in INDEX_FILES},
             )
             (work / "manifest.json").write_text(json.dumps(asdict(manifest), indent=2))
             snapshot = load_snapshot_dir(work)
@@ -268,9 +275,20 @@ class IndexPublisher:
         return load_snapshot_dir(self.root / name)
 
 
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
 def load_snapshot_dir(directory: Path) -> IndexSnapshot:
     try:
         manifest = IndexManifest(**json.loads((directory / "manifest.json").read_text()))
+        for file, expected in manifest.checksums.items():
+            if _sha256(directory / file) != expected:
+                raise IndexBuildError(f"index at {directory} is corrupt: {file} changed")
         passages = tuple(
             PassageRow(**p) for p in json.loads((directory / "passages.json").read_text())
         )
@@ -280,6 +298,8 @@ def load_snapshot_dir(directory: Path) -> IndexSnapshot:
         }
         dense = faiss.read_index(str(directory / "dense.faiss"))
         vectors = np.load(directory / "vectors.npy")
+    except IndexBuildError:
+        raise
     except (OSError, ValueError, TypeError, RuntimeError) as exc:
         raise IndexBuildError(f"index at {directory} is unreadable: {exc}") from exc
     if dense.ntotal != len(passages) or len(vectors) != len(passages):

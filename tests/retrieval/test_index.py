@@ -116,3 +116,39 @@ def test_unreadable_index_is_an_error(tmp_path: Path, sessions) -> None:
     publisher = IndexPublisher(root, CorpusStore(sessions), EmbeddingCache(sessions))
     with pytest.raises(IndexBuildError, match="unreadable"):
         publisher.load_current()
+
+
+@pytest.mark.parametrize("damage", ["overwrite", "truncate"])
+@pytest.mark.parametrize("file", ["dense.faiss", "vectors.npy"])
+def test_a_corrupt_index_is_rebuilt_not_served(
+    sessions, corpus_dir: Path, tmp_path: Path, file: str, damage: str
+) -> None:
+    from retrieval.engine import AnswerEngine
+    from retrieval.index import load_snapshot_dir
+
+    store = CorpusStore(sessions)
+
+    def engine() -> AnswerEngine:
+        publisher = IndexPublisher(tmp_path / "indexes", store, EmbeddingCache(sessions))
+        return AnswerEngine(
+            store, CorpusIngestor(sessions), publisher, HashingEmbedder(), corpus_dir
+        )
+
+    first = engine()
+    first.start()
+    question = "why was Opus 3.5 not released?"
+    before = [q.passage_id for q in first.ask(question).quotes]
+    path = first.snapshot.directory / file
+    data = bytearray(path.read_bytes())
+    if damage == "overwrite":
+        data[-64:] = bytes(64)  # bytes that still parse: only a checksum can tell
+    else:
+        data = data[: len(data) // 2]
+    path.write_bytes(bytes(data))
+    with pytest.raises(IndexBuildError, match=r"corrupt|unreadable"):
+        load_snapshot_dir(first.snapshot.directory)
+
+    restarted = engine()  # a restart, or another replica loading it
+    restarted.start()
+    assert restarted.snapshot.directory != first.snapshot.directory
+    assert [q.passage_id for q in restarted.ask(question).quotes] == before
