@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
 
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from retrieval.db import claim
 from retrieval.models import AnswerLog, Feedback, HandledEvent, utcnow
 
+T = TypeVar("T")
 # A claim older than this with no answer is taken to be lost (its replica died mid-answer).
 STALE_CLAIM = timedelta(seconds=60)
+WRITE_PROBLEM_SHOWN = timedelta(seconds=60)
 
 
 @dataclass(frozen=True)
@@ -24,10 +29,38 @@ class Stats:
     thumbs_down: int
 
 
+def _write(method: Callable[..., T]) -> Callable[..., T]:
+    """Note a write that failed because of the database (not the data)."""
+
+    @functools.wraps(method)
+    def wrapper(self: AnswerRecords, *args: Any, **kwargs: Any) -> T:
+        try:
+            return method(self, *args, **kwargs)
+        except (OperationalError, InterfaceError) as exc:
+            self.last_write_failure = (utcnow(), type(exc).__name__)
+            raise
+
+    return wrapper
+
+
 class AnswerRecords:
     def __init__(self, sessions: sessionmaker[Session]):
         self.sessions = sessions
+        # The last write that failed for the database's sake (restarting, a full disk):
+        # answers go on meanwhile, unrecorded, and /healthz says so for a while after.
+        self.last_write_failure: tuple[datetime, str] | None = None
 
+    @property
+    def write_problem(self) -> str | None:
+        """Why writes failed lately (on a full disk small ones may still pass), or None."""
+        if self.last_write_failure is None:
+            return None
+        when, error = self.last_write_failure
+        if utcnow() - when > WRITE_PROBLEM_SHOWN:
+            return None
+        return f"{error} at {when:%H:%M:%S} UTC"
+
+    @_write
     def log_answer(
         self,
         *,
@@ -67,6 +100,7 @@ class AnswerRecords:
             row = session.get(AnswerLog, answer_id)
             return row.answer_json if row else None
 
+    @_write
     def vote(self, answer_id: int, user_id: str, vote: int) -> None:
         """One vote per user per answer; voting again replaces the earlier vote."""
         with self.sessions.begin() as session:
@@ -92,6 +126,7 @@ class AnswerRecords:
             )
         return Stats(sum(by_label.values()), by_label, votes.get(1, 0), votes.get(-1, 0))
 
+    @_write
     def claim_event(self, event_id: str) -> bool:
         """True for the one delivery (on any replica) that should answer this event."""
         # Already claimed: taken over only if that claim was abandoned.
@@ -107,6 +142,7 @@ class AnswerRecords:
             .values(received_at=utcnow()),
         )
 
+    @_write
     def finish_event(self, event_id: str) -> None:
         with self.sessions.begin() as session:
             session.execute(

@@ -44,13 +44,18 @@ class Health:
             return False, {"status": "failed", "error": self.error}
         if not self.services.answers.ready:
             return False, {"status": "starting"}
+        answers = self.services.answers
+        payload: dict[str, Any] = {"status": "ok", "corpus_version": answers.snapshot.version}
+        # Questions are answered from the index in memory whatever the database does: a
+        # database fault degrades the replica (answers go unrecorded), it does not stop it.
         try:
             with self.services.engine.connect() as conn:
                 conn.execute(text("SELECT 1"))
         except Exception as exc:
-            return False, {"status": "database unreachable", "error": type(exc).__name__}
-        answers = self.services.answers
-        payload: dict[str, Any] = {"status": "ok", "corpus_version": answers.snapshot.version}
+            payload.update(status="degraded", database=f"unreachable ({type(exc).__name__})")
+        else:
+            if problem := self.services.records.write_problem:
+                payload.update(status="degraded", database=f"writes failing: {problem}")
         english = answers.english
         if english is not None:
             payload["english"] = {

@@ -10,6 +10,7 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from bot.blocks import answer_blocks, answer_fallback
+from bot.listeners.answering import DATABASE_DOWN
 from bot.services import Services
 
 log = logging.getLogger(__name__)
@@ -29,6 +30,14 @@ def register(app: App, services: Services) -> None:
             if answer_id is None:
                 raise KeyError("no answer id")
             services.records.vote(answer_id, body["user"]["id"], value)
+        except DATABASE_DOWN:
+            services.metrics.errors.labels("database").inc()
+            respond(
+                text="Sorry, I couldn't record that just now; please try again in a minute.",
+                response_type="ephemeral",
+                replace_original=False,
+            )
+            return
         except KeyError:
             respond(
                 text="Sorry, I can't find that answer any more.",

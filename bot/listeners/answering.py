@@ -6,6 +6,8 @@ import logging
 import time
 from typing import Any
 
+from sqlalchemy.exc import InterfaceError, OperationalError
+
 from bot.services import Services
 from bot.text import clean_text, slack_to_plain
 from retrieval.engine import NotReady
@@ -13,6 +15,9 @@ from retrieval.engine import NotReady
 log = logging.getLogger(__name__)
 
 QUESTION_LOG_CHARS = 200
+# The database being unreachable or unable to write (restarting, disk full), as opposed to a
+# fault in the data: questions are still answered from the index in memory.
+DATABASE_DOWN = (OperationalError, InterfaceError)
 
 
 def question_from(text: str | None) -> str:
@@ -27,13 +32,24 @@ def answer_and_log(
     request_id: str | None,
     user_id: str | None,
     channel_id: str | None,
-) -> tuple[dict[str, Any], int]:
+) -> tuple[dict[str, Any], int | None]:
     started = time.perf_counter()
     answer = services.answers.ask(question).to_json()
     asked = time.perf_counter()
-    answer_id = services.records.log_answer(
-        surface=surface, user_id=user_id, channel_id=channel_id, question=question, answer=answer
-    )
+    answer_id: int | None
+    try:
+        answer_id = services.records.log_answer(
+            surface=surface,
+            user_id=user_id,
+            channel_id=channel_id,
+            question=question,
+            answer=answer,
+        )
+    except DATABASE_DOWN:
+        # The answer is still given (without feedback buttons, which need its record).
+        log.warning("database unavailable; answer to request_id=%s not recorded", request_id)
+        services.metrics.errors.labels("unrecorded").inc()
+        answer_id = None
     services.metrics.observe_answer(answer["confidence"], time.perf_counter() - started)
     # One key=value line per answer. The question stays in the database unless an operator
     # asks for it here (RUMORBOT_LOG_QUESTIONS); repr() keeps it on one line, quoted.

@@ -17,7 +17,7 @@ from bot.blocks import (
     timeline_blocks,
     usage_hint,
 )
-from bot.listeners.answering import answer_and_log, failed, question_from
+from bot.listeners.answering import DATABASE_DOWN, answer_and_log, failed, question_from
 from bot.services import Services
 from bot.text import escape_mrkdwn
 from retrieval.engine import ReloadInProgress
@@ -41,6 +41,9 @@ def _admins_only(services: Services, user_id: str, what: str) -> str | None:
 
 
 LOOKING = ":mag: Looking through the sources…"
+DATABASE_BUSY = (
+    "Sorry, my database is unavailable right now; questions still work, try this in a minute."
+)
 TIMELINE_HINT = "Give a topic, e.g. `/rumor timeline Orion` or `/rumor timeline Opus 3.5`."
 VERBS = ("ask", "sources", "timeline", "reload", "stats", "help")
 
@@ -62,6 +65,14 @@ def acknowledgement(services: Services, command: dict[str, Any]) -> dict[str, An
     """What Slack gets back at once (within its 3 seconds): the whole reply for quick verbs,
     a "working on it" for slow ones. Runs in the request's own thread, never queued behind
     answers."""
+    try:
+        return _acknowledgement(services, command)
+    except DATABASE_DOWN:
+        services.metrics.errors.labels("database").inc()
+        return {"text": DATABASE_BUSY}
+
+
+def _acknowledgement(services: Services, command: dict[str, Any]) -> dict[str, Any]:
     verb, rest = parse(command)
     if verb == "ask":
         return {"text": LOOKING if question_from(rest) else usage_hint()}

@@ -11,7 +11,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.blocks import answer_blocks, answer_fallback, usage_hint
-from bot.listeners.answering import answer_and_log, failed, question_from
+from bot.listeners.answering import DATABASE_DOWN, answer_and_log, failed, question_from
 from bot.services import Services
 
 log = logging.getLogger(__name__)
@@ -39,7 +39,15 @@ def reply(services: Services, client: WebClient, body: dict[str, Any], surface: 
     event = body["event"]
     event_id = body.get("event_id") or f"{event['channel']}:{event['ts']}"
     # Slack redelivers events it thinks failed, possibly to another replica: answer once.
-    if not services.records.claim_event(event_id):
+    try:
+        claimed = services.records.claim_event(event_id)
+    except DATABASE_DOWN:
+        # Slack already has its 200 and will not redeliver: answering without the claim
+        # (from the index in memory) risks a double answer, not answering loses the question.
+        log.warning("database unavailable; answering event_id=%s without a claim", event_id)
+        services.metrics.errors.labels("database").inc()
+        claimed = True
+    if not claimed:
         log.info("event already handled event_id=%s", event_id)
         return
     channel, thread_ts = event["channel"], _thread_ts(event)
@@ -74,7 +82,10 @@ def reply(services: Services, client: WebClient, body: dict[str, Any], surface: 
     except Exception as exc:
         text = failed(services, surface, exc, context=f"event_id={event_id}")
         _apologise(client, channel, thread_ts, text)
-    services.records.finish_event(event_id)
+    try:
+        services.records.finish_event(event_id)
+    except DATABASE_DOWN:
+        services.metrics.errors.labels("database").inc()
 
 
 def _apologise(client: WebClient, channel: str, thread_ts: str, text: str) -> None:
