@@ -46,14 +46,6 @@ def part_paths() -> list[Path]:
     return paths
 
 
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        while chunk := f.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def ensure_joined(model_dir: Path) -> Path:
     """The verified model file under `model_dir`, joining the parts first if needed.
 
