@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -20,6 +19,7 @@ from retrieval.expansion import QueryExpander
 from retrieval.index import EmbeddingCache, IndexPublisher
 from retrieval.ingest import CorpusIngestor
 from retrieval.store import CorpusStore, SourceInfo
+from retrieval.translation.background import BackgroundTranslation
 from retrieval.translation.store import TranslationStore, text_hash
 from retrieval.translation.translator import (
     PROMPT_VERSION,
@@ -28,9 +28,6 @@ from retrieval.translation.translator import (
     translator_id_for,
 )
 from retrieval.translation.worker import Job, jobs_for
-
-if TYPE_CHECKING:
-    from bot.translating import BackgroundTranslation
 
 log = logging.getLogger(__name__)
 
@@ -100,9 +97,14 @@ class Services:
 
     @cached_property
     def background_translation(self) -> BackgroundTranslation:
-        from bot.translating import BackgroundTranslation
-
-        return BackgroundTranslation(self)
+        return BackgroundTranslation(
+            self.translations,
+            self.translation_jobs,
+            self.translator,  # type: ignore[arg-type]
+            self.answers,
+            self.settings.translator_workers,
+            self.settings.translate_in_background,
+        )
 
     @cached_property
     def answers(self) -> AnswerEngine:

@@ -12,10 +12,13 @@ import contextlib
 import logging
 import os
 import threading
+from collections.abc import Callable
 
-from bot.services import Services
+from retrieval.engine import AnswerEngine
 from retrieval.translation.model import TranslatorModelError
-from retrieval.translation.worker import translate_in_parallel
+from retrieval.translation.store import TranslationStore
+from retrieval.translation.translator import Translator
+from retrieval.translation.worker import Job, translate_in_parallel
 
 log = logging.getLogger(__name__)
 
@@ -23,8 +26,21 @@ NICENESS = 10
 
 
 class BackgroundTranslation:
-    def __init__(self, services: Services):
-        self.services = services
+    def __init__(
+        self,
+        store: TranslationStore | None,
+        jobs: Callable[[], list[Job]],
+        make_translator: Callable[[], Translator],
+        engine: AnswerEngine,
+        workers: int = 1,
+        enabled: bool = True,
+    ):
+        self.store = store
+        self.jobs = jobs
+        self.make_translator = make_translator
+        self.engine = engine
+        self.workers = workers
+        self.enabled = enabled and store is not None
         self._wanted = threading.Event()
         self._stop = threading.Event()
         self._lock = threading.Lock()
@@ -33,8 +49,7 @@ class BackgroundTranslation:
 
     def request(self) -> None:
         """Translate whatever has no rendering yet; a no-op when translation is off."""
-        settings = self.services.settings
-        if self.services.translations is None or not settings.translate_in_background:
+        if not self.enabled:
             return
         self._wanted.set()
         with self._lock:
@@ -59,7 +74,7 @@ class BackgroundTranslation:
                 self._translate_once()
             except TranslatorModelError as exc:
                 self.state = f"unavailable: {exc}"
-                self.services.answers.english_unavailable = str(exc)
+                self.engine.english_unavailable = str(exc)
                 log.warning("English renderings are unavailable: %s", exc)
                 return
             except Exception:
@@ -69,9 +84,9 @@ class BackgroundTranslation:
         self.state = "idle"
 
     def _translate_once(self) -> None:
-        store = self.services.translations
+        store = self.store
         assert store is not None
-        jobs = self.services.translation_jobs()
+        jobs = self.jobs()
         pending = len(jobs) - len(store.done([j.content_hash for j in jobs]))
         if not pending:
             return
@@ -79,12 +94,8 @@ class BackgroundTranslation:
         log.info("translating %d texts in the background", pending)
         # Each worker frees its model when done: nothing stays loaded until the next batch.
         summary = translate_in_parallel(
-            store,
-            self.services.translator,  # type: ignore[arg-type]
-            jobs,
-            self.services.settings.translator_workers,
-            stop=self._stop,
+            store, self.make_translator, jobs, self.workers, stop=self._stop
         )
         log.info("background translation: %s", summary.line())
         if not self._stop.is_set():
-            self.services.answers.refresh_english()
+            self.engine.refresh_english()
