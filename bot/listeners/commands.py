@@ -79,10 +79,8 @@ def _acknowledgement(services: Services, command: dict[str, Any]) -> dict[str, A
     if verb == "timeline":
         return {} if question_from(rest) else {"text": TIMELINE_HINT}
     if verb == "reload":
-        return {
-            "text": _admins_only(services, command["user_id"], "reload the corpus")
-            or (RELOAD_STARTED)
-        }
+        refusal = _admins_only(services, command["user_id"], "reload the corpus")
+        return {"text": refusal or RELOAD_STARTED}
     if verb == "stats":
         refusal = _admins_only(services, command["user_id"], "see the stats")
         return {"text": refusal or stats_text(services.records.stats())}
