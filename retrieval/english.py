@@ -9,7 +9,6 @@ BM25 over the renderings is the strongest single English ranking.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -22,10 +21,8 @@ import numpy as np
 
 from retrieval.embedding import Embedder
 from retrieval.index import EmbeddingCache, IndexSnapshot
-from retrieval.lexical import EN_STOPWORDS, normalise
+from retrieval.lexical import EN_STOPWORDS, LATIN, normalise
 from retrieval.translation.store import StoredRendering, text_hash
-
-_WORD = re.compile(r"[a-z0-9]+(?:[-.][a-z0-9]+)*\*?")
 
 
 @cache
@@ -54,7 +51,7 @@ def spell_out(question: str) -> str:
 
 def english_tokens(text: str) -> list[str]:
     """Stemmed English words; versions and numbers kept as written ("gpt-4o", "3.5")."""
-    words = [w for w in _WORD.findall(normalise(text)) if w not in EN_STOPWORDS]
+    words = [w for w in LATIN.findall(normalise(text)) if w not in EN_STOPWORDS]
     plain = [w for w in words if w.isalpha()]
     stems = dict(zip(plain, _stemmer().stemWords(plain), strict=True))
     out = []
@@ -125,7 +122,7 @@ def build_english_side(
     items = []
     for i in rows:
         english = renderings[snapshot.passages[i].content_hash].english
-        items.append((hashlib.sha256(english.encode()).hexdigest(), english))
+        items.append((text_hash(english), english))
     vectors, _ = cache.vectors_of(embedder, items)
     bm25 = None
     if len(rows):

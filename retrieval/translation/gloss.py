@@ -10,9 +10,8 @@ from __future__ import annotations
 import re
 from functools import cache
 
-from retrieval.lexical import _jieba
+from retrieval.lexical import CJK_RUN, _jieba
 
-_CJK_RUN = re.compile(r"[\u3400-\u9fff]+")
 _NOISE = re.compile(r"\([^)]*\)|\[[^\]]*\]|^(?:to|a|an|the) ", re.I)
 
 
@@ -42,4 +41,4 @@ def gloss_leftovers(english: str) -> str:
         text = " ".join(g for g in glossed if g)
         return f" {text} " if text else " "
 
-    return re.sub(r"\s{2,}", " ", _CJK_RUN.sub(replace, english)).strip()
+    return re.sub(r"\s{2,}", " ", CJK_RUN.sub(replace, english)).strip()

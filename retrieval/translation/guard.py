@@ -13,6 +13,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from retrieval.lexical import has_cjk
+
 CHINESE_SCALE = {"万亿": 10**12, "亿": 10**8, "万": 10**4, "千": 10**3}
 ENGLISH_SCALE = {
     "thousand": 10**3,
@@ -61,7 +63,6 @@ _ENGLISH_NEGATION = re.compile(
     r"\w{3,}less|non-?\w+|halt\w*|stop\w*|hardly|barely|little|few)\b|n't",
     re.I,
 )
-_CJK = re.compile(r"[\u3400-\u9fff]")
 _PREAMBLE = re.compile(
     r"^\s*(?:(?:certainly|sure|of course)[!,.]?\s*)?(?:here(?: is|'s) (?:the|a|my) "
     r"(?:english )?translation[^:\n]*:|(?:english )?translation:)\s*",
@@ -166,7 +167,7 @@ def check(source: str, english: str) -> GuardResult:
     english = _fold(english).strip()
     if not english:
         return GuardResult(False, ("empty rendering",))
-    if _CJK.search(english):
+    if has_cjk(english):
         problems.append("Chinese left untranslated")
     if len(english) > 8 * len(source) + 80:
         problems.append("rendering far longer than the source")
