@@ -152,7 +152,8 @@ def answer_blocks(
         blocks.append({"type": "divider"})
         blocks.append(_context("\n".join(citation(n, p) for n, p in enumerate(passages, 1))))
     note = f" · {escape_mrkdwn(answer['span_note'])}" if answer.get("span_note") else ""
-    mt = f" · {MT_NOTE}" if show_english and any(p.get("english") for p in passages) else ""
+    has_english = any(p.get("english") for p in passages)
+    mt = f" · {MT_NOTE}" if show_english and has_english else ""
     blocks.append(
         _context(f"Corpus version {answer.get('corpus_version')} · {as_of_text(answer)}{note}{mt}")
     )
@@ -163,7 +164,7 @@ def answer_blocks(
         ]
         if shareable:
             elements.insert(0, _button("Share in channel", "share_answer", answer_id, "primary"))
-        if any(p.get("english") for p in passages):
+        if has_english:
             # Asked in Chinese: English on request; asked otherwise: a way to Chinese only.
             if show_english:
                 elements.append(_button("中文 only", "show_chinese", answer_id))

@@ -16,6 +16,9 @@ from retrieval.db import claim
 from retrieval.models import AnswerLog, Feedback, HandledEvent, utcnow
 
 T = TypeVar("T")
+# The database being unreachable or unable to write (restarting, disk full), as opposed to a
+# fault in the data: questions are still answered from the index in memory.
+DATABASE_DOWN = (OperationalError, InterfaceError)
 # A claim older than this with no answer is taken to be lost (its replica died mid-answer).
 STALE_CLAIM = timedelta(seconds=60)
 WRITE_PROBLEM_SHOWN = timedelta(seconds=60)
@@ -36,7 +39,7 @@ def _write(method: Callable[..., T]) -> Callable[..., T]:
     def wrapper(self: AnswerRecords, *args: Any, **kwargs: Any) -> T:
         try:
             return method(self, *args, **kwargs)
-        except (OperationalError, InterfaceError) as exc:
+        except DATABASE_DOWN as exc:
             self.last_write_failure = (utcnow(), type(exc).__name__)
             raise
 

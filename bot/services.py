@@ -85,10 +85,9 @@ class Services:
         """Source id → its title's English rendering, where one exists."""
         if self.translations is None:
             return {}
-        done = self.translations.done([text_hash(s.title) for s in sources])
-        return {
-            s.id: done[text_hash(s.title)].english for s in sources if text_hash(s.title) in done
-        }
+        keys = {s.id: text_hash(s.title) for s in sources}
+        done = self.translations.done(list(keys.values()))
+        return {sid: done[key].english for sid, key in keys.items() if key in done}
 
     def translation_jobs(self) -> list[Job]:
         """Every text of the served corpus, passages the latest answers quoted first."""

@@ -10,7 +10,7 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from bot.blocks import answer_blocks, answer_fallback
-from bot.listeners.answering import DATABASE_DOWN
+from bot.records import DATABASE_DOWN
 from bot.services import Services
 
 log = logging.getLogger(__name__)

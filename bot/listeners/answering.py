@@ -6,8 +6,7 @@ import logging
 import time
 from typing import Any
 
-from sqlalchemy.exc import InterfaceError, OperationalError
-
+from bot.records import DATABASE_DOWN
 from bot.services import Services
 from bot.text import clean_text, slack_to_plain
 from retrieval.engine import NotReady
@@ -15,9 +14,6 @@ from retrieval.engine import NotReady
 log = logging.getLogger(__name__)
 
 QUESTION_LOG_CHARS = 200
-# The database being unreachable or unable to write (restarting, disk full), as opposed to a
-# fault in the data: questions are still answered from the index in memory.
-DATABASE_DOWN = (OperationalError, InterfaceError)
 
 
 def question_from(text: str | None) -> str:

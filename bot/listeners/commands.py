@@ -17,7 +17,8 @@ from bot.blocks import (
     timeline_blocks,
     usage_hint,
 )
-from bot.listeners.answering import DATABASE_DOWN, answer_and_log, failed, question_from
+from bot.listeners.answering import answer_and_log, failed, question_from
+from bot.records import DATABASE_DOWN
 from bot.services import Services
 from bot.text import escape_mrkdwn
 from retrieval.engine import ReloadInProgress

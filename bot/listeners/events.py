@@ -11,7 +11,8 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.blocks import answer_blocks, answer_fallback, usage_hint
-from bot.listeners.answering import DATABASE_DOWN, answer_and_log, failed, question_from
+from bot.listeners.answering import answer_and_log, failed, question_from
+from bot.records import DATABASE_DOWN
 from bot.services import Services
 
 log = logging.getLogger(__name__)
