@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import functools
+import threading
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -21,6 +23,8 @@ T = TypeVar("T")
 DATABASE_DOWN = (OperationalError, InterfaceError)
 # A claim older than this with no answer is taken to be lost (its replica died mid-answer).
 STALE_CLAIM = timedelta(seconds=60)
+# Questions older than this are not answered late on recovery: the asker has moved on.
+RECOVERY_WINDOW = timedelta(minutes=15)
 WRITE_PROBLEM_SHOWN = timedelta(seconds=60)
 
 
@@ -46,12 +50,27 @@ def _write(method: Callable[..., T]) -> Callable[..., T]:
     return wrapper
 
 
+@dataclass(frozen=True)
+class Unfinished:
+    """An event answered while the database could not record it: recorded once it can."""
+
+    event_id: str
+    posted_ts: str | None
+    answer_id: int | None
+
+
 class AnswerRecords:
-    def __init__(self, sessions: sessionmaker[Session]):
+    def __init__(self, sessions: sessionmaker[Session], owner: str = "local:run"):
         self.sessions = sessions
+        # "<replica>:<run>" (see bot.services.replica_owner): claims of an earlier run of
+        # this replica were left by a process that is gone, and are taken over at once.
+        self.owner = owner
         # The last write that failed for the database's sake (restarting, a full disk):
         # answers go on meanwhile, unrecorded, and /healthz says so for a while after.
         self.last_write_failure: tuple[datetime, str] | None = None
+        # Bounded: a database gone for good must not grow the process without end.
+        self.unfinished: deque[Unfinished] = deque(maxlen=10_000)
+        self._unfinished_lock = threading.Lock()
 
     @property
     def write_problem(self) -> str | None:
@@ -72,12 +91,14 @@ class AnswerRecords:
         channel_id: str | None,
         question: str,
         answer: dict[str, Any],
+        thread_ts: str | None = None,
     ) -> int:
         with self.sessions.begin() as session:
             row = AnswerLog(
                 surface=surface,
                 user_id=user_id,
                 channel_id=channel_id,
+                thread_ts=thread_ts,
                 question=question,
                 confidence=answer["confidence"],
                 reason=answer["reason"],
@@ -97,6 +118,31 @@ class AnswerRecords:
                 select(AnswerLog.passage_ids).order_by(AnswerLog.id.desc()).limit(answers)
             )
             return list(dict.fromkeys(pid for ids in rows for pid in ids or []))
+
+    def thread_questions(self, channel_id: str, thread_ts: str, limit: int = 5) -> list[str]:
+        """The questions answered earlier in a thread, as they were searched, newest first.
+        A thread is one rumorbot answered in, or the thread under an answer shared there."""
+        with self.sessions() as session:
+            rows = session.execute(
+                select(AnswerLog.question, AnswerLog.answer_json)
+                .where(
+                    AnswerLog.channel_id == channel_id,
+                    or_(AnswerLog.thread_ts == thread_ts, AnswerLog.message_ts == thread_ts),
+                )
+                .order_by(AnswerLog.id.desc())
+                .limit(limit)
+            ).all()
+        return [(answer or {}).get("searched") or question for question, answer in rows]
+
+    @_write
+    def mark_posted(self, answer_id: int, channel_id: str, message_ts: str | None) -> None:
+        """Where an answer was posted after the fact (an ephemeral answer shared in channel)."""
+        with self.sessions.begin() as session:
+            session.execute(
+                update(AnswerLog)
+                .where(AnswerLog.id == answer_id)
+                .values(channel_id=channel_id, message_ts=message_ts)
+            )
 
     def answer(self, answer_id: int) -> dict[str, Any] | None:
         with self.sessions() as session:
@@ -129,27 +175,72 @@ class AnswerRecords:
             )
         return Stats(sum(by_label.values()), by_label, votes.get(1, 0), votes.get(-1, 0))
 
-    @_write
-    def claim_event(self, event_id: str) -> bool:
-        """True for the one delivery (on any replica) that should answer this event."""
-        # Already claimed: taken over only if that claim was abandoned.
-        return claim(
-            self.sessions,
-            HandledEvent(event_id=event_id),
-            update(HandledEvent)
-            .where(
-                HandledEvent.event_id == event_id,
-                HandledEvent.done_at.is_(None),
+    def _abandoned(self):
+        """Unfinished claims no live process holds: older than STALE_CLAIM, or left by an
+        earlier run of this replica (killed or restarted mid-answer)."""
+        replica = self.owner.split(":", 1)[0]
+        return and_(
+            HandledEvent.done_at.is_(None),
+            HandledEvent.posted_ts.is_(None),
+            or_(
                 HandledEvent.received_at < utcnow() - STALE_CLAIM,
-            )
-            .values(received_at=utcnow()),
+                and_(HandledEvent.owner.like(f"{replica}:%"), HandledEvent.owner != self.owner),
+            ),
         )
 
     @_write
-    def finish_event(self, event_id: str) -> None:
+    def claim_event(self, event_id: str, request: dict[str, Any] | None = None) -> bool:
+        """True for the one delivery (on any replica) that should answer this event.
+        `request` is what answering it again needs if this process dies before posting."""
+        self.record_unfinished()
+        return claim(
+            self.sessions,
+            HandledEvent(event_id=event_id, owner=self.owner, request=request),
+            update(HandledEvent)
+            .where(HandledEvent.event_id == event_id, self._abandoned())
+            .values(received_at=utcnow(), owner=self.owner),
+        )
+
+    def abandoned_events(self) -> list[tuple[str, dict[str, Any]]]:
+        """Questions taken on by a process that died before posting their answer (and that
+        Slack will not redeliver, having had its 200): (event id, request), oldest first."""
+        with self.sessions() as session:
+            rows = session.execute(
+                select(HandledEvent.event_id, HandledEvent.request)
+                .where(
+                    self._abandoned(),
+                    HandledEvent.request.is_not(None),
+                    HandledEvent.received_at > utcnow() - RECOVERY_WINDOW,
+                )
+                .order_by(HandledEvent.received_at)
+            ).all()
+        return [(event_id, request) for event_id, request in rows]
+
+    def finish_event(
+        self, event_id: str, posted_ts: str | None = None, answer_id: int | None = None
+    ) -> None:
+        """Done with an event: its answer is in Slack at `posted_ts` (None if nothing was
+        posted). Kept in memory and written later when the database cannot take it now."""
+        self.unfinished.append(Unfinished(event_id, posted_ts, answer_id))
+        self.record_unfinished()
+
+    @_write
+    def record_unfinished(self) -> None:
+        with self._unfinished_lock:
+            while self.unfinished:
+                self._record(self.unfinished[0])
+                self.unfinished.popleft()
+
+    def _record(self, done: Unfinished) -> None:
         with self.sessions.begin() as session:
             session.execute(
                 update(HandledEvent)
-                .where(HandledEvent.event_id == event_id)
-                .values(done_at=utcnow())
+                .where(HandledEvent.event_id == done.event_id)
+                .values(done_at=utcnow(), posted_ts=done.posted_ts)
             )
+            if done.answer_id is not None and done.posted_ts is not None:
+                session.execute(
+                    update(AnswerLog)
+                    .where(AnswerLog.id == done.answer_id)
+                    .values(message_ts=done.posted_ts)
+                )

@@ -2,8 +2,9 @@
 
 Start-up order: the HTTP port opens at once (health says 503), the engine loads in the
 background (ingesting an empty database, building a stale index), then health says 200.
-A poller swaps in corpus versions published by other replicas. SIGTERM stops taking new
-requests and lets in-flight answers finish.
+A poller swaps in corpus versions published by other replicas; another answers questions a
+killed process had taken on. SIGTERM stops taking new requests and lets in-flight answers
+finish.
 """
 
 from __future__ import annotations
@@ -19,17 +20,21 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_sdk import WebClient
 from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import text
 from waitress.server import create_server
 
 from bot import gate
 from bot.app import create_app
+from bot.listeners.events import recover
 from bot.services import Services
 
 log = logging.getLogger(__name__)
 
 REFRESH_SECONDS = 3.0
+# How often a replica looks for questions a stopped process took on and never answered.
+RECOVER_SECONDS = 20.0
 MAX_RETRY_SECONDS = 60.0
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -146,6 +151,20 @@ class RumorServer:
             except Exception:
                 log.warning("could not refresh the corpus version", exc_info=True)
 
+    def _recover(self, client: WebClient) -> None:
+        # First right after loading (this replica's own earlier run, restarted mid-answer),
+        # then for replicas that died and were not restarted.
+        while not self.services.answers.ready:
+            if self.stopping.wait(0.5):
+                return
+        while True:
+            try:
+                recover(self.services, client)
+            except Exception:
+                log.warning("could not recover abandoned questions", exc_info=True)
+            if self.stopping.wait(RECOVER_SECONDS):
+                return
+
     def run(self) -> None:
         settings = self.services.settings
         app = create_app(
@@ -153,6 +172,9 @@ class RumorServer:
         )
         threading.Thread(target=self._load, name="load", daemon=True).start()
         threading.Thread(target=self._poll_versions, name="refresh", daemon=True).start()
+        threading.Thread(
+            target=self._recover, args=(app.client,), name="recover", daemon=True
+        ).start()
         socket_handler = None
         if self.socket_mode:
             from slack_bolt.adapter.socket_mode import SocketModeHandler

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import uuid
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -52,7 +54,7 @@ class Services:
 
     @cached_property
     def records(self) -> AnswerRecords:
-        return AnswerRecords(self.sessions)
+        return AnswerRecords(self.sessions, replica_owner(self.settings.data_dir))
 
     @cached_property
     def metrics(self) -> Metrics:
@@ -116,6 +118,25 @@ class Services:
             self.expander,
             self.translations,
         )
+
+
+def replica_owner(data_dir: Path) -> str:
+    """This process's name on the claims it takes: "<replica>:<run>". The replica id is kept in
+    the data directory (each replica has its own), so after a restart the new run knows which
+    unfinished claims were its own earlier run's and can take them over at once."""
+    path = data_dir / "replica-id"
+    try:
+        replica = path.read_text().strip()
+    except FileNotFoundError:
+        replica = uuid.uuid4().hex[:12]
+        try:
+            data_dir.mkdir(parents=True, exist_ok=True)
+            path.write_text(replica + "\n")
+        except OSError as exc:
+            log.warning(
+                "cannot keep a replica id in %s (%s): a restart waits out old claims", path, exc
+            )
+    return f"{replica}:{uuid.uuid4().hex[:8]}"
 
 
 def build_services(settings: Settings) -> Services:

@@ -12,6 +12,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
@@ -116,6 +117,8 @@ class AnswerLog(Base):
     """Every answer given, for stats and feedback. Never holds tokens."""
 
     __tablename__ = "answers"
+    # A thread's earlier answers: what a follow-up question in that thread builds on.
+    __table_args__ = (Index("ix_answers_channel_id_thread_ts", "channel_id", "thread_ts"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     asked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -130,6 +133,9 @@ class AnswerLog(Base):
     corpus_version: Mapped[int | None] = mapped_column(Integer)
     # The answer as shown, so "share" and later reads show exactly what the asker saw.
     answer_json: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # Where it was posted in Slack (null for private answers and the CLI).
+    thread_ts: Mapped[str | None] = mapped_column(String(32))
+    message_ts: Mapped[str | None] = mapped_column(String(32))
 
 
 class Feedback(Base):
@@ -152,6 +158,13 @@ class HandledEvent(Base):
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     # Null while a replica works on it; a claim that never finishes may be taken over.
     done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # "<replica id>:<process run>": which replica holds it, and whether it is a past run of it.
+    owner: Mapped[str | None] = mapped_column(String(128))
+    # What to answer and where (channel, thread, user, text, surface): enough to answer it
+    # again after the owner died, with no redelivery from Slack.
+    request: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # The answer's message ts once Slack accepted it: a takeover never posts a second one.
+    posted_ts: Mapped[str | None] = mapped_column(String(32))
 
 
 class Translation(Base):

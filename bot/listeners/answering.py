@@ -28,9 +28,18 @@ def answer_and_log(
     request_id: str | None,
     user_id: str | None,
     channel_id: str | None,
+    thread_ts: str | None = None,
 ) -> tuple[dict[str, Any], int | None]:
     started = time.perf_counter()
-    answer = services.answers.ask(question).to_json()
+    earlier: list[str] = []
+    if channel_id and thread_ts:
+        try:
+            earlier = services.records.thread_questions(channel_id, thread_ts)
+        except DATABASE_DOWN:
+            log.warning(
+                "database unavailable; request_id=%s answered without its thread", request_id
+            )
+    answer = services.answers.ask(question, earlier).to_json()
     asked = time.perf_counter()
     answer_id: int | None
     try:
@@ -40,6 +49,7 @@ def answer_and_log(
             channel_id=channel_id,
             question=question,
             answer=answer,
+            thread_ts=thread_ts,
         )
     except DATABASE_DOWN:
         # The answer is still given (without feedback buttons, which need its record).

@@ -31,17 +31,27 @@ UNFIXABLE_SLACK_ERRORS = {
 ANSWERED_SUBTYPES = {None, "thread_broadcast", "file_share"}
 
 
-def _thread_ts(event: dict[str, Any]) -> str:
-    """Answer inside the thread the question was asked in, or start one under it."""
-    return event.get("thread_ts") or event["ts"]
-
-
-def reply(services: Services, client: WebClient, body: dict[str, Any], surface: str) -> None:
+def event_id_of(body: dict[str, Any]) -> str:
     event = body["event"]
-    event_id = body.get("event_id") or f"{event['channel']}:{event['ts']}"
+    return body.get("event_id") or f"{event['channel']}:{event['ts']}"
+
+
+def request_of(event: dict[str, Any], surface: str) -> dict[str, Any]:
+    """What answering an event needs, kept with its claim so another process can answer it."""
+    return {
+        "channel": event["channel"],
+        # Answer inside the thread the question was asked in, or start one under it.
+        "thread_ts": event.get("thread_ts") or event["ts"],
+        "user": event.get("user"),
+        "text": event.get("text"),
+        "surface": surface,
+    }
+
+
+def reply(services: Services, client: WebClient, event_id: str, request: dict[str, Any]) -> None:
     # Slack redelivers events it thinks failed, possibly to another replica: answer once.
     try:
-        claimed = services.records.claim_event(event_id)
+        claimed = services.records.claim_event(event_id, request)
     except DATABASE_DOWN:
         # Slack already has its 200 and will not redeliver: answering without the claim
         # (from the index in memory) risks a double answer, not answering loses the question.
@@ -51,21 +61,38 @@ def reply(services: Services, client: WebClient, body: dict[str, Any], surface: 
     if not claimed:
         log.info("event already handled event_id=%s", event_id)
         return
-    channel, thread_ts = event["channel"], _thread_ts(event)
-    question = question_from(event.get("text"))
+    posted_ts, answer_id = post_answer(services, client, event_id, request)
+    try:
+        services.records.finish_event(event_id, posted_ts, answer_id)
+    except DATABASE_DOWN:
+        # Kept in memory and written with the next write that succeeds.
+        services.metrics.errors.labels("database").inc()
+
+
+def post_answer(
+    services: Services, client: WebClient, event_id: str, request: dict[str, Any]
+) -> tuple[str | None, int | None]:
+    """Answer in the request's thread: the posted message's ts (None if nothing was posted)
+    and the answer's record id."""
+    channel, thread_ts, surface = request["channel"], request["thread_ts"], request["surface"]
+    question = question_from(request.get("text"))
+    answer_id = None
     try:
         if not question:
-            client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=usage_hint())
+            response = client.chat_postMessage(
+                channel=channel, thread_ts=thread_ts, text=usage_hint()
+            )
         else:
             answer, answer_id = answer_and_log(
                 services,
                 question,
                 surface=surface,
                 request_id=event_id,
-                user_id=event.get("user"),
+                user_id=request.get("user"),
                 channel_id=channel,
+                thread_ts=thread_ts,
             )
-            client.chat_postMessage(
+            response = client.chat_postMessage(
                 channel=channel,
                 thread_ts=thread_ts,
                 text=answer_fallback(answer),
@@ -73,27 +100,39 @@ def reply(services: Services, client: WebClient, body: dict[str, Any], surface: 
                 unfurl_links=False,
                 unfurl_media=False,
             )
+        return response.get("ts"), answer_id
     except SlackApiError as exc:
         # Not retried: the client already retried 429s, dropped connections and 5xx.
         error = exc.response.get("error") if exc.response is not None else None
         log.error("Slack refused the answer event_id=%s error=%s", event_id, error)
         services.metrics.errors.labels("slack_api").inc()
         if error not in UNFIXABLE_SLACK_ERRORS:
-            _apologise(client, channel, thread_ts, failed(services, surface, exc))
+            return _apologise(client, channel, thread_ts, failed(services, surface, exc)), None
     except Exception as exc:
         text = failed(services, surface, exc, context=f"event_id={event_id}")
-        _apologise(client, channel, thread_ts, text)
+        return _apologise(client, channel, thread_ts, text), None
+    return None, None
+
+
+def recover(services: Services, client: WebClient) -> int:
+    """Answer the questions a dead process took on but never answered (Slack had its 200, so
+    nobody else will). Each is claimed again first, so two replicas recover it once."""
     try:
-        services.records.finish_event(event_id)
+        abandoned = services.records.abandoned_events()
     except DATABASE_DOWN:
-        services.metrics.errors.labels("database").inc()
+        return 0
+    for event_id, request in abandoned:
+        log.warning("answering event_id=%s that a stopped process had taken on", event_id)
+        reply(services, client, event_id, request)
+    return len(abandoned)
 
 
-def _apologise(client: WebClient, channel: str, thread_ts: str, text: str) -> None:
+def _apologise(client: WebClient, channel: str, thread_ts: str, text: str) -> str | None:
     try:
-        client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=text)
+        return client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=text).get("ts")
     except SlackApiError as exc:
         log.error("could not post the apology either: %s", exc.response.get("error"))
+        return None
 
 
 def register(app: App, services: Services) -> None:
@@ -103,14 +142,14 @@ def register(app: App, services: Services) -> None:
     def on_mention(body: dict[str, Any], event: dict[str, Any], client: WebClient) -> None:
         if event.get("bot_id") or event.get("subtype") == "bot_message":
             return  # another bot mentioning us: answering it could start a loop
-        reply(services, client, body, surface="mention")
+        reply(services, client, event_id_of(body), request_of(event, "mention"))
 
     def on_message(body: dict[str, Any], event: dict[str, Any], client: WebClient) -> None:
         if event.get("channel_type") != "im" or event.get("bot_id"):
             return  # channel chatter is not for us; mentions arrive as app_mention
         if event.get("subtype") not in ANSWERED_SUBTYPES:
             return
-        reply(services, client, body, surface="dm")
+        reply(services, client, event_id_of(body), request_of(event, "dm"))
 
     # Lazy listeners: the ack never waits for a worker of the pool that answers.
     app.event("app_mention")(ack=ack_at_once, lazy=[on_mention])

@@ -34,6 +34,10 @@ class SlackStub:
             list
         )
         self.extra: dict[str, dict[str, Any]] = {}
+        # path -> released when set: calls to it hang, then close unanswered and unrecorded
+        # (Slack never got them), and are counted in `stalled`.
+        self.stalls: dict[str, threading.Event] = {}
+        self.stalled: dict[str, int] = defaultdict(int)
         self._cond = threading.Condition()
         stub = self
 
@@ -49,6 +53,13 @@ class SlackStub:
                 else:
                     payload = {k: v[0] for k, v in parse_qs(raw).items()}
                 path = self.path.split("?")[0].strip("/").removeprefix("api/")
+                if path in stub.stalls:
+                    with stub._cond:
+                        stub.stalled[path] += 1
+                        stub._cond.notify_all()
+                    stub.stalls[path].wait()
+                    self.close_connection = True
+                    return
                 status, headers, body = stub._response(path)
                 with stub._cond:
                     stub.calls[path].append(payload)
@@ -98,6 +109,17 @@ class SlackStub:
                     )
                 self._cond.wait(left)
             return list(self.calls[path])
+
+    def stall(self, path: str) -> None:
+        self.stalls[path] = threading.Event()
+
+    def unstall(self, path: str) -> None:
+        self.stalls.pop(path).set()
+
+    def wait_until_stalled(self, path: str, timeout: float = 20.0) -> None:
+        with self._cond:
+            if not self._cond.wait_for(lambda: self.stalled[path] > 0, timeout):
+                raise AssertionError(f"no call to {path} arrived")
 
     def count(self, path: str) -> int:
         with self._cond:
