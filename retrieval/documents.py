@@ -27,6 +27,7 @@ class SkipFile(Exception):
 class Block:
     text: str
     is_heading: bool = False
+    is_item: bool = False  # a list item: short and unpunctuated, but content, not a heading
 
 
 @dataclass
@@ -116,7 +117,14 @@ TAIL_MARKERS = re.compile(r"^(参考资料|参考|References?|关键词|事实�
 MD_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
 MD_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
 MD_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|>~])")
-MD_EMPHASIS = re.compile(r"(\*\*|__|\*|(?<![A-Za-z0-9])_(?=\S)|(?<=\S)_(?![A-Za-z0-9]))")
+# Emphasis is a pair of markers around text (CommonMark: the opener is followed by, the
+# closer preceded by, a non-space; "_" never inside a word). A lone "*" is text: "Q* 搜索".
+MD_EMPHASIS = (
+    re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*"),
+    re.compile(r"(?<![A-Za-z0-9])__(?=\S)(.+?)(?<=\S)__(?![A-Za-z0-9])"),
+    re.compile(r"\*(?=[^\s*])(.+?)(?<=[^\s*])\*"),
+    re.compile(r"(?<![A-Za-z0-9])_(?=[^\s_])(.+?)(?<=[^\s_])_(?![A-Za-z0-9])"),
+)
 BARE_URL = re.compile(r"^\s*(https?://\S+|#?\s*https?://\S+)\s*$")
 CJK = re.compile(r"[\u3000-\u9fff\uff00-\uffef]")
 
@@ -138,7 +146,8 @@ def clean_inline_markdown(text: str) -> str:
     text = MD_LINK.sub(r"\1", text)
     # Escaped characters are literal ("Q\*"): park them where emphasis removal cannot see them.
     text = MD_ESCAPE.sub(lambda m: chr(0xF0000 + ord(m.group(1))), text)
-    text = MD_EMPHASIS.sub("", text)
+    for pair in MD_EMPHASIS:
+        text = pair.sub(r"\1", text)
     text = re.sub("[\U000f0000-\U000f00ff]", lambda m: chr(ord(m.group()) - 0xF0000), text)
     return re.sub(r"[ \t]{2,}", " ", text).strip()
 
@@ -171,8 +180,9 @@ def markdown_blocks(body: str) -> list[Block]:
         bullet = re.match(r"^[*+-]\s+(.*)$", line)
         if bullet and not re.fullmatch(r"[*\s]+", line):
             flush()
-            para.append(bullet.group(1))
-            flush()
+            text = clean_inline_markdown(bullet.group(1))
+            if text:
+                blocks.append(Block(text, is_item=True))
             continue
         para.append(line)
     flush()
@@ -202,7 +212,7 @@ def html_blocks(body: str) -> list[Block]:
         is_heading = element.name.startswith("h") or (
             strong is not None and strong.get_text(strip=True) == element.get_text(strip=True)
         )
-        blocks.append(Block(text, is_heading=is_heading))
+        blocks.append(Block(text, is_heading=is_heading, is_item=element.name == "li"))
     # Text outside any paragraph tag (the line before the first <div>, say).
     preamble = body.split("<", 1)[0].strip()
     if preamble:
@@ -310,7 +320,7 @@ def strip_furniture(blocks: list[Block]) -> list[Block]:
             continue
         if not re.search(r"\w", text):
             continue
-        kept.append(Block(text, block.is_heading))
+        kept.append(Block(text, block.is_heading, block.is_item))
     return kept
 
 
@@ -318,12 +328,15 @@ SENTENCE_END = '。！？.!?；;：:”"』」…)）'
 
 
 def mark_bare_headings(blocks: list[Block]) -> list[Block]:
-    """Plain text marks headings only by being short lines that end no sentence."""
+    """Plain text marks headings only by being short lines that end no sentence (list items
+    and what a lead-in ending in a colon introduces are content, however short)."""
     out: list[Block] = []
     for index, block in enumerate(blocks):
         followed = index + 1 < len(blocks) and not blocks[index + 1].is_heading
+        introduced = index > 0 and blocks[index - 1].text.endswith(("：", ":"))
         bare = len(block.text) <= 40 and block.text[-1] not in SENTENCE_END
-        out.append(Block(block.text, block.is_heading or (bare and followed)))
+        heading = bare and followed and not block.is_item and not introduced
+        out.append(Block(block.text, block.is_heading or heading, block.is_item))
     return out
 
 

@@ -60,6 +60,9 @@ class PassageDraft:
         return hashlib.sha256(f"{self.source_id}\x00{self.text}".encode()).hexdigest()[:20]
 
 
+LEAD_IN = ("：", ":")
+
+
 def sentences(text: str) -> list[str]:
     return [s.strip() for s in SENTENCE.findall(text) if s.strip()]
 
@@ -97,7 +100,7 @@ def paragraph_passages(blocks: list[Block]) -> list[tuple[str | None, str]]:
     heading: str | None = None
     pending = ""
     after_heading = False
-    for block in blocks:
+    for index, block in enumerate(blocks):
         if block.is_heading:
             if pending:
                 out.append((heading, pending))
@@ -108,10 +111,12 @@ def paragraph_passages(blocks: list[Block]) -> list[tuple[str | None, str]]:
             continue
         after_heading = False
         text = f"{pending}\n{block.text}" if pending else block.text
-        if len(text) < MIN_CHARS:
+        # A lead-in ("…这间接指的是：") stays with what it introduces, a list with its items.
+        more_items = index + 1 < len(blocks) and blocks[index + 1].is_item and len(text) < MAX_CHARS
+        if len(text) < MIN_CHARS or text.rstrip().endswith(LEAD_IN) or more_items:
             pending = text
             continue
-        if pending and len(text) > MAX_CHARS:
+        if pending and len(text) > MAX_CHARS and not pending.rstrip().endswith(LEAD_IN):
             out.append((heading, pending))
             text = block.text
         pending = ""

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import html
+import re
 from datetime import date
 from pathlib import Path
 
 import pytest
+from bs4 import BeautifulSoup
 
 from retrieval.documents import SkipFile, parse_document, read_text
-from retrieval.passages import build_passages
+from retrieval.passages import build_passages, sentences
 
 CORPUS = Path(__file__).resolve().parents[2] / "corpus"
 
@@ -153,3 +156,40 @@ def test_malformed_front_matter_keeps_the_body() -> None:
     doc = parse_document("m.md", text)
     assert any("malformed front matter" in w for w in doc.warnings)
     assert "The body is still here" in all_text(doc)
+
+
+def _squashed_source(raw: str) -> str:
+    """A source file as its words appear, markup aside: what every quote must be cut from."""
+    if "<p" in raw:  # an HTML page: its text
+        return squash(html.unescape(BeautifulSoup(raw, "html.parser").get_text("")))
+    text = re.sub(r"(?m)^\s*(>\s?)+", "", raw)  # blockquote markers
+    text = re.sub(r"!\[[^\]]*\]\([^)]*\)", "", text)
+    text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", text)
+    text = re.sub(r"\*\*|\\(?=[\\`*_{}\[\]()#+\-.!|>~])", "", text)
+    text = re.sub(r"\*(?=[^\s*])(.+?)(?<=[^\s*])\*", r"\1", text)  # *emphasis*, per line
+    return squash(text)
+
+
+def squash(text: str) -> str:
+    """Without white space and underscores (emphasis markers in the files, never content)."""
+    return re.sub(r"[\s_]+", "", text)
+
+
+@pytest.mark.parametrize("path", sorted(CORPUS.glob("*.txt")), ids=lambda p: p.name[:3])
+def test_every_passage_is_verbatim_from_its_source(path: Path) -> None:
+    raw = read_text(path, 10**7)
+    source = _squashed_source(raw)
+    for passage in build_passages(parse_document(path.name, raw), path.name):
+        # Paragraphs of a passage may be apart in the file (an image or a tweet between).
+        for paragraph in passage.text.split("\n"):
+            for sentence in sentences(paragraph):
+                assert squash(sentence) in source, (path.name, sentence)
+
+
+def test_a_lone_asterisk_is_text_and_emphasis_is_markup() -> None:
+    text = (
+        "# T\n\n第二派：Runway CEO 提到的“Q* 搜索 + GPT‑4 知识”，这是**重点**，_也是_ *强调* 的。\n"
+    )
+    (passage,) = build_passages(parse_document("q.md", text), "q.md")
+    assert "“Q* 搜索 + GPT‑4 知识”" in passage.text
+    assert "**" not in passage.text and "重点" in passage.text and "_也是_" not in passage.text
