@@ -5,16 +5,18 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from retrieval.answer import Answer, compose
+from retrieval.conversation import follow_up
 from retrieval.embedding import Embedder
 from retrieval.english import EnglishSide, build_english_side
 from retrieval.expansion import QueryExpander
 from retrieval.index import BuildReport, IndexBuildError, IndexPublisher, IndexSnapshot
 from retrieval.ingest import CorpusIngestor, IngestReport
-from retrieval.search import HybridSearcher
+from retrieval.search import HybridSearcher, QueryAnalysis, analyse
 from retrieval.store import CorpusStore
 from retrieval.timeline import TimelineEntry, build_timeline
 from retrieval.translation.store import TranslationStore, text_hash
@@ -171,15 +173,25 @@ class AnswerEngine:
         self.refresh_english()
         return ReloadReport(ingest, build, snapshot.version, time.perf_counter() - started)
 
+    def _analyse(self, question: str) -> QueryAnalysis:
+        snapshot = self.snapshot
+        return analyse(question, snapshot.corpus_text, snapshot.lexical, self.searcher.expander)
+
     def timeline(self, topic: str) -> list[TimelineEntry]:
         snapshot = self.snapshot
         return build_timeline(self.searcher.search(snapshot, topic, k=TIMELINE_DEPTH))
 
-    def ask(self, question: str) -> Answer:
+    def ask(self, question: str, earlier: Sequence[str] = ()) -> Answer:
+        """`earlier`: the questions asked before in the same thread (as they were searched,
+        newest first); a follow-up that names no topic of its own takes theirs."""
         started = time.perf_counter()
         snapshot, english = self.snapshot, self.english
-        result = self.searcher.search(snapshot, question, english=english)
-        answer = compose(snapshot, result, english)
+        context = follow_up(question, earlier, self._analyse) if earlier else None
+        searched = context.searched if context else question
+        result = self.searcher.search(snapshot, searched, english=english)
+        answer = compose(snapshot, result, english, self.embedder)
+        if context is not None:
+            answer.question, answer.searched, answer.context = question, searched, context.topic
         answer.translations = answer.translations and self.english_unavailable is None
         answer.timings_ms["total"] = round((time.perf_counter() - started) * 1000, 2)
         return answer

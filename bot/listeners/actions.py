@@ -81,7 +81,7 @@ def register(app: App, services: Services) -> None:
             respond(text="Sorry, I can't share that answer any more.", replace_original=False)
             return
         user = body["user"]["id"]
-        client.chat_postMessage(
+        posted = client.chat_postMessage(
             channel=channel,
             text=f"<@{user}> shared: {answer_fallback(answer)}",
             blocks=[
@@ -90,6 +90,11 @@ def register(app: App, services: Services) -> None:
             ],
             unfurl_links=False,
         )
+        try:
+            # Follow-up questions in the shared answer's thread build on it.
+            services.records.mark_posted(answer_id, channel, posted.get("ts"))
+        except DATABASE_DOWN:
+            services.metrics.errors.labels("database").inc()
         respond(delete_original=True)
 
     def ack_at_once(ack: Ack) -> None:
