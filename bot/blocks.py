@@ -8,7 +8,7 @@ from typing import Any
 
 from bot.records import Stats
 from bot.text import escape_mrkdwn, truncate
-from retrieval.answer import SHOWN_QUOTES
+from retrieval.answer import SHOWN_QUOTES, citation_numbers
 from retrieval.ingest import IngestReport
 from retrieval.lexical import has_cjk
 from retrieval.store import SourceInfo, VersionInfo
@@ -53,8 +53,8 @@ def citation(number: int, passage: dict[str, Any]) -> str:
 
 
 def quote_text(passage: dict[str, Any]) -> str:
-    """The passage as a Slack quote, its most relevant sentence in bold."""
-    text, highlight = passage["text"], passage.get("highlight") or ""
+    """The passage (or the excerpt shown of it) as a Slack quote, its key sentence in bold."""
+    text, highlight = passage.get("excerpt") or passage["text"], passage.get("highlight") or ""
     if highlight and highlight in text:
         before, _, after = text.partition(highlight)
         body = f"{escape_mrkdwn(before)}*{escape_mrkdwn(highlight).strip()}*{escape_mrkdwn(after)}"
@@ -112,11 +112,21 @@ def as_of_text(answer: dict[str, Any]) -> str:
 
 
 def shown_passages(answer: dict[str, Any]) -> list[dict[str, Any]]:
-    """The quotes shown, oldest first when the answer notes that they span years."""
-    top = answer["passages"][:SHOWN_QUOTES]
-    if answer.get("span_note"):
-        return sorted(top, key=lambda p: (p.get("published") is None, p.get("published") or ""))
-    return top
+    """The quotes shown, best first."""
+    return answer["passages"][:SHOWN_QUOTES]
+
+
+def cited_sources(passages: list[dict[str, Any]]) -> list[tuple[int, dict[str, Any]]]:
+    """(citation number, a passage of that source) once per source, in number order. Numbers
+    stored with the answer are kept; answers logged before they existed are numbered here."""
+    return sorted({citation_of(p, passages): p for p in reversed(passages)}.items())
+
+
+def citation_of(passage: dict[str, Any], passages: list[dict[str, Any]]) -> int:
+    return (
+        passage.get("citation")
+        or citation_numbers(p["source_file"] for p in passages)[passage["source_file"]]
+    )
 
 
 def answer_blocks(
@@ -134,6 +144,9 @@ def answer_blocks(
     blocks: list[Block] = [
         _section(f"{badge} — {escape_mrkdwn(answer['reason'])}\n*Q:* {question}"),
     ]
+    if answer.get("context"):
+        topic = escape_mrkdwn(truncate(answer["context"], 100))
+        blocks.append(_context(f":thread: Taking “{topic}” from earlier in this thread"))
     passages = shown_passages(answer)
     if not passages:
         blocks.append(
@@ -141,16 +154,16 @@ def answer_blocks(
                 "No passage in the corpus answers this. Try `/rumor sources` to see what it covers."
             )
         )
-    for number, passage in enumerate(passages, 1):
+    for passage in passages:
         rendering = english_text(passage, translations_on) if show_english else None
         english_part = f"\n{rendering}" if rendering else ""
-        budget = SECTION_LIMIT - 10 - len(english_part)
-        blocks.append(
-            _section(truncate(quote_text(passage), budget) + f" [{number}]" + english_part)
-        )
+        # The date on every quote: quotes stay in order of relevance, not of time.
+        marker = f" [{citation_of(passage, passages)}] _{_date(passage.get('published'))}_"
+        budget = SECTION_LIMIT - len(marker) - len(english_part)
+        blocks.append(_section(truncate(quote_text(passage), budget) + marker + english_part))
     if passages:
         blocks.append({"type": "divider"})
-        blocks.append(_context("\n".join(citation(n, p) for n, p in enumerate(passages, 1))))
+        blocks.append(_context("\n".join(citation(n, p) for n, p in cited_sources(passages))))
     note = f" · {escape_mrkdwn(answer['span_note'])}" if answer.get("span_note") else ""
     has_english = any(p.get("english") for p in passages)
     mt = f" · {MT_NOTE}" if show_english and has_english else ""

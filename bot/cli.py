@@ -118,23 +118,29 @@ def _english_lines(quote: Quote, translations_on: bool) -> list[str]:
     return lines
 
 
+def _when(quote: Quote) -> str:
+    return quote.published.isoformat() if quote.published else "undated"
+
+
 def format_answer(answer: Answer) -> str:
     lines = [f"[{answer.confidence.upper()}] {answer.reason}", ""]
     if not answer.quotes:
         lines.append("No passage in the corpus answers this.")
     shown = answer.shown()
     english = not has_cjk(answer.question)
-    for number, quote in enumerate(shown, 1):
-        text = quote.text.replace(quote.highlight, f"»{quote.highlight}«", 1)
-        lines.append(f"[{number}] {text}")
+    cited = answer.citations()
+    for quote in shown:
+        text = (quote.excerpt or quote.text).replace(quote.highlight, f"»{quote.highlight}«", 1)
+        lines.append(f"[{cited[quote.source_file]}] {text} ({_when(quote)})")
         if english:
             lines.extend(_english_lines(quote, answer.translations))
         lines.append("")
-    for number, quote in enumerate(shown, 1):
+    sources = {quote.source_file: quote for quote in reversed(shown)}
+    for file, quote in sorted(sources.items(), key=lambda item: cited[item[0]]):
+        number = cited[file]
         who = " / ".join(x for x in (quote.outlet, quote.author) if x)
-        when = quote.published.isoformat() if quote.published else "undated"
         link = f" <{quote.url}>" if quote.url else ""
-        lines.append(f"  [{number}] {quote.title} — {who}, {when} ({quote.tier}){link}")
+        lines.append(f"  [{number}] {quote.title} — {who}, {_when(quote)} ({quote.tier}){link}")
     note = f" Note: {answer.span_note}." if answer.span_note else ""
     lines.append(f"Corpus version {answer.corpus_version}; {as_of_text(answer.to_json())}.{note}")
     if english and any(q.english for q in shown):
@@ -203,6 +209,11 @@ def cmd_eval(services: Services, args: argparse.Namespace) -> int:
         f"unanswerable labelled low/none: {metrics['unanswerable_labelled_low_or_none']}"
         f"/{metrics['unanswerable']}  overconfident: {metrics['overconfident']}"
         f"  labels: {report.labels}"
+    )
+    print(
+        f"right first quote: {metrics['right_first']}, of them labelled low/none:"
+        f" {metrics['right_first_labelled_low_or_none']}; key sentence holds the gold string:"
+        f" {metrics['key_sentence_share']:.2f}"
     )
     print(
         f"credibility: answers resting on one analysis/retelling: "

@@ -27,6 +27,11 @@ class EvalReport:
     reciprocal_rank_sum: float = 0.0
     none_labelled_low_or_none: int = 0
     overconfident: int = 0
+    # Answers whose first quote is right: how many were labelled low or none (should be
+    # few), and how many mark a key sentence in it that holds the gold string.
+    right_first: int = 0
+    right_first_low: int = 0
+    key_sentence_hits: int = 0
     labels: dict[str, int] = field(default_factory=dict)
     rows: list[dict] = field(default_factory=list)
     # Answers whose only support is one analysis or retelling: their labels (never "high").
@@ -47,6 +52,9 @@ class EvalReport:
             "unanswerable": self.unanswerable,
             "unanswerable_labelled_low_or_none": self.none_labelled_low_or_none,
             "overconfident": self.overconfident,
+            "right_first": self.right_first,
+            "right_first_labelled_low_or_none": self.right_first_low,
+            "key_sentence_share": round(self.key_sentence_hits / max(self.right_first, 1), 3),
             "weak_single_support_labels": dict(self.weak_single_labels),
             "high_answers": self.high_answers,
             "still_high_if_only_one_analysis": self.high_if_single_analysis,
@@ -79,8 +87,10 @@ def _squash(text: str) -> str:
 
 
 def is_hit(question: EvalQuestion, source_file: str, text: str) -> bool:
-    if not source_file.startswith(question.docs):
-        return False
+    return source_file.startswith(question.docs) and holds_gold(question, text)
+
+
+def holds_gold(question: EvalQuestion, text: str) -> bool:
     body = _squash(text)
     return any(_squash(g) in body for g in question.gold)
 
@@ -128,6 +138,10 @@ def evaluate(questions: list[EvalQuestion], ask: Callable[[str], Answer]) -> Eva
             report.none_labelled_low_or_none += answer.confidence in ("low", "none")
         if answer.confidence == "high" and (rank is None or rank >= 3):
             report.overconfident += 1
+        if rank == 0:
+            report.right_first += 1
+            report.right_first_low += answer.confidence in ("low", "none")
+            report.key_sentence_hits += holds_gold(q, answer.quotes[0].highlight)
         _credibility(report, answer)
         report.rows.append(
             {
@@ -136,6 +150,7 @@ def evaluate(questions: list[EvalQuestion], ask: Callable[[str], Answer]) -> Eva
                 "rank": rank,
                 "confidence": answer.confidence,
                 "reason": answer.reason,
+                "key_sentence": answer.quotes[0].highlight if answer.quotes else None,
             }
         )
     return report

@@ -83,6 +83,7 @@ class SearchResult:
     analysis: QueryAnalysis
     hits: list[Hit]
     timings_ms: dict[str, float] = field(default_factory=dict)
+    query: np.ndarray | None = None  # the question's embedding
 
 
 def _entity_forms(name: str, version: str) -> frozenset[str]:
@@ -250,7 +251,7 @@ class HybridSearcher:
                 )
             )
         timings["total"] = (time.perf_counter() - started) * 1000
-        return SearchResult(analysis, hits, timings)
+        return SearchResult(analysis, hits, timings, query[0])
 
     def _with_english(
         self,

@@ -57,6 +57,20 @@ def test_citation_link_cannot_be_broken_out_of() -> None:
     assert "(report)" in cited and "2025-08-03" in cited
 
 
+def test_citations_are_numbered_by_source() -> None:
+    a = {"source_file": "003.txt", "title": "The Information on Orion"}
+    b = {"source_file": "000.txt", "title": "Why GPT-5 is late", "published": "2024-12-01"}
+    passages = [passage("一。", **a), passage("二。", **b), passage("三。", **a)]
+    blocks = answer_blocks(answer(passages))
+    quotes = [b["text"]["text"] for b in blocks if b["type"] == "section"][1:]
+    assert [q.split("[")[-1].split("]")[0] for q in quotes] == ["1", "2", "1"]
+    assert "_2024-12-01_" in quotes[1]  # each quote shows its date
+    (cited,) = [b for b in blocks if b["type"] == "context" and "[1]" in json.dumps(b)]
+    lines = cited["elements"][0]["text"].split("\n")
+    assert len(lines) == 2 and lines[0].startswith("[1]") and lines[1].startswith("[2]")
+    assert "The Information on Orion" in lines[0] and "Why GPT-5 is late" in lines[1]
+
+
 def test_limits_hold_for_huge_passages() -> None:
     blocks = answer_blocks(answer([passage("长" * 10_000)] * 5, question="q" * 5000), answer_id=1)
     assert len(blocks) <= 50

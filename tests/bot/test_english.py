@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from pathlib import Path
 
@@ -42,8 +43,12 @@ def test_english_question_gets_english_under_each_quote(running: RunningApp) -> 
     running.event(mention("why was Opus 3.5 not released?"))
     (call,) = running.stub.wait_for("chat.postMessage")
     text = rendered(call)
-    for number in (1, 2, 3):  # under each quote, on its own line, in italics
-        assert f" [{number}]\\n_[EN " in text or f" [{number}]\\n_*[EN " in text
+    quotes = [b["text"]["text"] for b in blocks_of(call) if b["type"] == "section"][1:]
+    assert len(quotes) == 3
+    for quote in quotes:  # under each quote and its citation, on its own line, in italics
+        cited, english = quote.split("\n")[-2:]
+        assert re.search(r" \[\d\] _[\w-]+_$", cited)
+        assert english.startswith(("_[EN ", "_*[EN "))
     assert "machine translation, may contain errors" in text
     assert "pending" not in text
     assert "show_chinese" in action_ids(call)
@@ -101,7 +106,8 @@ def test_a_reload_translates_the_new_source_in_the_background(
     running.services.answers.refresh_english()
     running.event(mention("what happened to Orion training in 2024?"))
     (call,) = running.stub.wait_for("chat.postMessage")
-    assert "pending" not in rendered(call).split("[2]")[0]
+    first_quote = [b for b in blocks_of(call) if b["type"] == "section"][1]
+    assert "pending" not in json.dumps(first_quote)
 
 
 def test_a_missing_model_keeps_answers_chinese_without_promising_english(

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from retrieval.answer import best_sentence
+from retrieval.answer import best_sentence, excerpt, units
+from retrieval.conversation import follow_up
 from retrieval.db import make_engine, session_factory, upgrade
 from retrieval.embedding import HashingEmbedder
 from retrieval.engine import AnswerEngine, NotReady
@@ -121,3 +122,64 @@ def test_reload_swaps_to_the_new_corpus(answers: AnswerEngine, corpus_dir: Path)
     assert answers.ask("When will Zorblax 9 be released?").confidence != "none"
     # The old snapshot is untouched: a query that started on it finishes on it.
     assert all(p.source_id != "005_new.txt" for p in old.passages)
+
+
+def _analysis(answers: AnswerEngine, question: str):
+    snapshot = answers.snapshot
+    return analyse(question, snapshot.corpus_text, snapshot.lexical, answers.searcher.expander)
+
+
+def test_a_restated_question_is_never_the_key_sentence(answers: AnswerEngine) -> None:
+    text = "所以，Orion为何会失败？最核心的原因就在于，团队摸到了天花板。这不光导致了延期。"
+    key = best_sentence(text, _analysis(answers, "Why did Orion fail?"))
+    assert key == "最核心的原因就在于，团队摸到了天花板。"
+
+
+def test_how_much_is_answered_by_a_number(answers: AnswerEngine) -> None:
+    text = "近日，OpenAI又获得了一笔巨额融资。据悉，OpenAI已提前数月筹集了83亿美元资金。"
+    key = best_sentence(text, _analysis(answers, "How much money did OpenAI raise?"))
+    assert "83亿美元" in key
+
+
+def test_the_dense_model_decides_between_equally_covering_sentences(
+    answers: AnswerEngine,
+) -> None:
+    text = "Orion 的训练开始了。Orion 的表现令人失望。"
+    analysis = _analysis(answers, "What happened to Orion?")
+    assert best_sentence(text, analysis, [0.80, 0.86]) == "Orion 的表现令人失望。"
+    assert best_sentence(text, analysis, [0.86, 0.80]) == "Orion 的训练开始了。"
+
+
+def test_transcript_quotes_are_cut_at_phrase_boundaries_around_the_key() -> None:
+    phrases = [f"第{i}段话说了一些内容" for i in range(40)]
+    text = " ".join(phrases)
+    key = "第20段话说了一些内容 第21段话说了一些内容"
+    shown = excerpt(text, key)
+    assert shown is not None and key in shown
+    assert shown.startswith("…") and shown.endswith("…") and len(shown) <= 162
+    inner = shown.strip("…")
+    assert inner in text and set(inner.split()) <= set(phrases)  # whole phrases, verbatim
+    assert excerpt("短的一段 没有标点 " * 3, "短的一段") is None  # short: shown whole
+    assert excerpt("第一句。" * 60, "第一句。") is None  # prose: shown whole
+
+
+def test_units_keep_a_lead_in_with_what_it_introduces() -> None:
+    assert units("前面一句。这间接指的是：自我提升。后面一句。") == [
+        "前面一句。",
+        "这间接指的是：自我提升。",
+        "后面一句。",
+    ]
+
+
+def test_follow_up_takes_the_topic_only_when_it_names_none(answers: AnswerEngine) -> None:
+    earlier = ["why was Opus 3.5 not released?"]
+    taken = follow_up("who reported that?", earlier, lambda q: _analysis(answers, q))
+    assert taken is not None and taken.topic == "Opus 3.5"
+    assert taken.searched == "who reported that? Opus 3.5"
+    assert follow_up("what about GPT-5?", earlier, lambda q: _analysis(answers, q)) is None
+    assert follow_up("谁报道的？", earlier, lambda q: _analysis(answers, q)) is not None
+    standalone = "what did the data wall mean for pretraining"
+    assert follow_up(standalone, earlier, lambda q: _analysis(answers, q)) is None
+    answer = answers.ask("when was that?", earlier)
+    assert answer.question == "when was that?" and answer.context == "Opus 3.5"
+    assert answer.to_json()["searched"] == "when was that? Opus 3.5"

@@ -1,0 +1,93 @@
+"""Answer quality beyond retrieval: labels against the quotes, and the key sentence.
+
+    .venv/bin/python benchmarks/answers.py [--json]
+
+For ../shared/eval/dev.jsonl and the two hold-out sets, with the configured embedder and the
+renderings already stored (RUMORBOT_TRANSLATOR=off measures without English), prints:
+- R@1 / R@3;
+- answers whose first quote is right, and how many of them were labelled low or none;
+- unanswerable questions labelled low/none, and overconfident answers (high without a right
+  quote among the first three);
+- the share of right first quotes whose marked key sentence holds the gold string.
+Then every answer with a right first quote labelled low/none, and every unanswerable one not
+labelled low/none, with its reason: what to read when a figure moves.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import retrieval.answer as answer_module  # noqa: E402
+from bot.services import build_services  # noqa: E402
+from bot.settings import Settings  # noqa: E402
+from retrieval.evaluation import evaluate, load_questions  # noqa: E402
+
+SETS = {
+    "dev": ROOT.parent / "shared" / "eval" / "dev.jsonl",
+    "hold-out": ROOT / "benchmarks" / "holdout.jsonl",
+    "hold-out (Slack-style)": ROOT / "benchmarks" / "holdout-slack.jsonl",
+}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--json", action="store_true", help="one JSON object per set")
+    parser.add_argument(
+        "--key-dense-weight",
+        type=float,
+        default=None,
+        help="weight of the dense model in choosing the key sentence (0: term coverage only,"
+        " as before it was used)",
+    )
+    args = parser.parse_args()
+    if args.key_dense_weight is not None:
+        answer_module.KEY_DENSE_WEIGHT = args.key_dense_weight
+    services = build_services(Settings())
+    services.answers.start(triggered_by="benchmark")
+    english = services.answers.english
+    rendered = len(english.rows) if english is not None else 0
+    print(
+        f"embedder {services.settings.embedder}; passages with English: {rendered};"
+        f" key sentence dense weight {answer_module.KEY_DENSE_WEIGHT}\n"
+    )
+    if not args.json:
+        print(
+            "| set | R@1 | R@3 | right first quote | of them low/none | unanswerable low/none"
+            " | overconfident | key sentence holds gold |"
+        )
+        print("|---|---|---|---|---|---|---|---|")
+    problems = []
+    for name, path in SETS.items():
+        if not path.exists():
+            print(f"(skipped {name}: {path} not found)")
+            continue
+        report = evaluate(load_questions(path), services.answers.ask)
+        m = report.metrics()
+        if args.json:
+            print(json.dumps({"set": name, **m, "labels": report.labels}, ensure_ascii=False))
+        else:
+            print(
+                f"| {name} | {m['R@1']:.2f} | {m['R@3']:.2f} | {m['right_first']}"
+                f" | {m['right_first_labelled_low_or_none']}"
+                f" | {m['unanswerable_labelled_low_or_none']}/{m['unanswerable']}"
+                f" | {m['overconfident']} | {m['key_sentence_share']:.2f} |"
+            )
+        for row in report.rows:
+            low = row["confidence"] in ("low", "none")
+            if (row["rank"] == 0 and low) or (not row["answerable"] and not low):
+                problems.append((name, row))
+    if not args.json:
+        print()
+        for name, row in problems:
+            print(f"- [{name}] {row['confidence']}: {row['question']} — {row['reason']}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
