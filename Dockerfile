@@ -21,9 +21,9 @@ COPY deploy/build-extras/ /build-extras/
 RUN if [ -f /build-extras/ca.crt ]; then printf '[global]\ncert = /build-extras/ca.crt\n' > /etc/pip.conf; fi \
     && python3 -m venv /opt/rumorbot
 # llama-cpp-python (the translator's runtime) compiles from source: a C/C++ compiler for this
-# stage only. It is built for the build machine's CPU; for an image that must run on older
-# CPUs, pass --build-arg CMAKE_ARGS=-DGGML_NATIVE=OFF (slower translation).
-ARG CMAKE_ARGS=
+# stage only. Built for x86-64-v3 (AVX2, FMA, F16C), not for the build machine's CPU: a
+# -march=native build died with SIGILL on a host whose VM does not enable AMX tiles.
+ARG CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON"
 # hadolint ignore=DL3008
 RUN apt-get update \
     && apt-get install -y --no-install-recommends gcc g++ libc6-dev \
