@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from retrieval.credibility import STRONG_TIERS, Support, describe, passage_tier, strongest
+from retrieval.credibility import STRONG_TIERS, Support, describe, passage_voice, strongest
 from retrieval.embedding import Embedder
 from retrieval.english import EnglishSide
 from retrieval.index import IndexSnapshot
@@ -315,19 +315,18 @@ class Evidence:
     agreement: int  # the worse of the dense and lexical rank of the top passage
     coverage: float  # idf-weighted share of the question the top passage mentions
     supports: tuple[Support, ...]  # top passages close enough to the question to support it
+    # Named versions the corpus never mentions ("GPT-7"): the corpus cannot answer.
+    missing_versions: tuple[str, ...] = ()
 
 
 def gather_evidence(result: SearchResult) -> Evidence:
     analysis, hits = result.analysis, result.hits
     top = hits[0] if hits else None
     supports = tuple(
-        Support(
-            origin=h.source.origin or _who(h),
-            tier=passage_tier(h.passage.text, h.source.tier),
-            outlet=_who(h),
-        )
+        Support(origin=voice.origin, tier=voice.tier, outlet=_who(h))
         for h in hits[:3]
         if h.coverage >= SUPPORT_COVERAGE
+        for voice in [passage_voice(h.passage.text, h.passage.heading, h.source)]
     )
     lexical_rank = top.lexical_rank if top and top.lexical_rank is not None else len(hits) + 1
     return Evidence(
@@ -338,16 +337,22 @@ def gather_evidence(result: SearchResult) -> Evidence:
         agreement=max(top.dense_rank, lexical_rank) if top else len(hits) + 1,
         coverage=top.coverage if top else 0.0,
         supports=supports,
+        missing_versions=analysis.missing_versions,
     )
 
 
 def decide(evidence: Evidence) -> tuple[str, str]:
-    """The label and its one-line reason."""
-    if evidence.entities and len(evidence.missing_entities) == len(evidence.entities):
+    """The label and its one-line reason, naming what decided it."""
+    everything_missing = len(evidence.missing_entities) == len(evidence.entities)
+    if evidence.missing_versions and everything_missing:
+        # A named version the corpus never mentions ("GPT-7", "Llama 4") and nothing else it
+        # knows: whatever the passages say, they are not about it.
         return "none", f"nothing in the corpus mentions {', '.join(evidence.missing_entities)}"
     if not evidence.has_hits:
         return "none", "the corpus has nothing on this"
     if evidence.missing_entities:
+        # A name the corpus lacks ("IBM" beside "Deep Blue", which it covers) is a warning,
+        # not a verdict: the quotes are still shown.
         return "low", (
             f"the corpus never mentions {', '.join(evidence.missing_entities)}; "
             "the quotes are only related"
@@ -395,6 +400,7 @@ def compose(
         similarities = unit_similarities(embedder, result.query, shown)
         for i, hit in enumerate(hits):
             s = hit.source
+            voice = passage_voice(hit.passage.text, hit.passage.heading, s)
             similarity = similarities[i] if i < len(similarities) else None
             highlight = best_sentence(hit.passage.text, result.analysis, similarity)
             rendering = english.rendering(hit.passage.content_hash) if english else None
@@ -411,8 +417,8 @@ def compose(
                     text=hit.passage.text,
                     highlight=highlight,
                     score=round(hit.score, 4),
-                    tier=passage_tier(hit.passage.text, s.tier),
-                    origin=s.origin,
+                    tier=voice.tier,
+                    origin=voice.origin,
                     english=rendering.english if rendering else None,
                     english_highlight=(
                         english_of(rendering.segments, hit.passage.text, highlight)

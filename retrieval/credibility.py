@@ -6,12 +6,35 @@ import re
 from dataclasses import dataclass
 
 from retrieval.manifest import TIERS
+from retrieval.store import SourceInfo
 
 TIER_RANK = {tier: rank for rank, tier in enumerate(TIERS)}
 STRONG_TIERS = frozenset({"on-record", "report"})
 # A quotation of some length next to a speech verb: someone's own words, reported.
 _QUOTATION = re.compile(r"[“\"「『]([^”\"」』]{8,})[”\"」』]")
 _SPEECH = re.compile(r"(说|表示|称|透露|写道|推文|宣称|said|says|told|tweeted|wrote)", re.I)
+
+
+# A section of readers' or users' comments inside an article ("Slashdot网友评论").
+_COMMENTS = re.compile(r"网友|评论区|读者(评论|留言)|留言|comments?\b|commenters?|reddit", re.I)
+
+
+@dataclass(frozen=True)
+class Voice:
+    """Who speaks in a passage, and how firsthand."""
+
+    tier: str
+    origin: str
+
+
+def passage_voice(text: str, heading: str | None, source: SourceInfo) -> Voice:
+    """A passage under a comments heading is anonymous commenters, whatever the article's
+    origin (a TechCrunch relay's Slashdot comments are not TechCrunch reporting); otherwise
+    it speaks with its source's voice."""
+    if heading and _COMMENTS.search(heading):
+        return Voice("comment", f"anonymous commenters ({heading})")
+    who = source.origin or source.outlet or source.author or source.title
+    return Voice(passage_tier(text, source.tier), who)
 
 
 def passage_tier(text: str, source_tier: str | None) -> str:
@@ -57,5 +80,6 @@ def describe(supports: list[Support]) -> str:
         "report": f"reported by {origin}{via}",
         "analysis": f"one analysis, {origin}{via}",
         "retelling": f"only a retelling of {origin}{via}",
+        "comment": f"only {origin}{via}",
     }[tier or "analysis"]
     return f"{lead}; no independent confirmation"

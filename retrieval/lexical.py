@@ -25,7 +25,10 @@ EN_STOPWORDS = frozenset(
     may might must about into over after before between through during up down out off again
     further then once all any both each few more most other some such only own same just also
     much many i me my we our you your he him his she her they them their s t don doesn didn
-    isn wasn aren weren hasn haven hadn won wouldn shouldn get got tell say said know""".split()
+    isn wasn aren weren hasn haven hadn won wouldn shouldn get got tell say said know
+    whats hows whos wheres whens thing things stuff lol lmao gonna wanna gotta guys anyone
+    someone something really actually basically literally kinda sorta ok okay yeah hey now
+    tldr dr""".split()
 )
 ZH_STOPWORDS = frozenset(
     """的 了 是 在 和 与 及 或 也 都 就 而 但 并 把 被 让 给 对 从 向 这 那 这个 那个 这些 那些
@@ -95,6 +98,11 @@ class BM25Index:
         self.vocab = set(self.doc_freq)
         self.model = bm25s.BM25()
         self.model.index(tokens, show_progress=False)
+
+    def in_corpus(self, text: str) -> bool:
+        """Whether every token of the term occurs in some passage."""
+        tokens = tokenize(text)
+        return bool(tokens) and all(self.doc_freq.get(t, 0) > 0 for t in tokens)
 
     def idf(self, text: str) -> float:
         """Rarity of a term in the corpus (BM25's idf; the rarest of its tokens counts)."""

@@ -12,8 +12,8 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 SourceKind = Literal["report", "analysis", "transcript", "commentary"]
 # Strongest first: a named person's own statement; an outlet's reporting with its own sources;
 # a writer's reasoning; a transcript, translation or re-post of someone else's work.
-Tier = Literal["on-record", "report", "analysis", "retelling"]
-TIERS: tuple[str, ...] = ("on-record", "report", "analysis", "retelling")
+Tier = Literal["on-record", "report", "analysis", "retelling", "comment"]
+TIERS: tuple[str, ...] = ("on-record", "report", "analysis", "retelling", "comment")
 DEFAULT_TIER = {
     "report": "report",
     "analysis": "analysis",

@@ -36,6 +36,12 @@ MAX_QUESTION_CHARS = 2000
 ENGLISH_WEIGHTS = (0.3, 0.5, 0.2)
 # "GPT-7", "Llama 4", "Opus 3.5", "o3", "GPT-4o": a name with a version.
 VERSIONED_NAME = re.compile(r"\b([A-Za-z][A-Za-z]*)[\s-]?(\d+(?:\.\d+)?[a-z]?)\b")
+MONTHS = {m.lower() for m in "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec Sept".split()}
+# Capitalised words that name a time, not a thing the corpus should mention.
+CALENDAR = set(
+    """january february march april may june july august september october november december
+    monday tuesday wednesday thursday friday saturday sunday""".split()
+)
 CAPITALISED = re.compile(r"\b[A-Z][A-Za-z0-9*]+\b")
 
 
@@ -51,6 +57,10 @@ class QueryAnalysis:
     weights: tuple[float, ...]
     entities: tuple[str, ...]
     missing_entities: tuple[str, ...]
+    # Per idea: whether the corpus mentions it anywhere.
+    known: tuple[bool, ...] = ()
+    # Names with a version ("GPT-7", "Llama 4") that the corpus never mentions.
+    missing_versions: tuple[str, ...] = ()
 
     def coverage(self, text: str) -> float:
         """Weighted share of the question's ideas that a text mentions (0 if it has none)."""
@@ -93,6 +103,19 @@ def _entity_forms(name: str, version: str) -> frozenset[str]:
     )
 
 
+def _names_a_version(match: re.Match[str], corpus_text: str) -> bool:
+    """Whether "<word> <number>" names a model: not a date ("October 2024", "fall 2025"), and
+    written as a name (capitalised or joined: "Llama 4", "gpt5", "gpt-5") or a word the
+    corpus itself uses with versions ("opus 3.5"); "like 3 to 4" is not one."""
+    name, version = match.groups()
+    if re.fullmatch(r"(19|20)\d\d", version) or name.lower()[:3] in MONTHS:
+        return False
+    joined = match.group() == name + version or "-" in match.group()
+    if name[0].isupper() or joined:
+        return True
+    return re.search(rf"\b{re.escape(name.lower())}[\s-]?\d", corpus_text) is not None
+
+
 def _present(forms: frozenset[str], corpus_text: str) -> bool:
     return any(form in corpus_text for form in forms)
 
@@ -106,22 +129,25 @@ def analyse(
     text = shown if chinese else spell_out(shown)
     # Both name patterns run over the same folded text, so their spans can be compared.
     folded = fold(text)
-    groups: list[frozenset[str]] = []
+    # Each idea of the question: the forms it may take in a passage.
+    groups: dict[frozenset[str], None] = {}
     entities: list[str] = []
     missing: list[str] = []
+    missing_versions: list[str] = []
     covered_spans: list[tuple[int, int]] = []
 
     for match in VERSIONED_NAME.finditer(folded):
         name, version = match.groups()
-        if name.lower() in EN_STOPWORDS:
+        if name.lower() in EN_STOPWORDS or not _names_a_version(match, corpus_text):
             continue
         forms = _entity_forms(name, version)
         label = match.group()
         entities.append(label)
         covered_spans.append(match.span())
-        groups.append(forms)
+        groups[forms] = None
         if not _present(forms, corpus_text):
             missing.append(label)
+            missing_versions.append(label)
     first_word = re.search(r"[A-Za-z]", folded)
     for match in CAPITALISED.finditer(folded):
         word = match.group()
@@ -130,36 +156,55 @@ def analyse(
             continue
         if any(a <= match.start() < b for a, b in covered_spans) or word.lower() in EN_STOPWORDS:
             continue
+        if word.lower() in CALENDAR:
+            continue
         forms = frozenset({word.lower(), *expander.expand(word)})
         entities.append(word)
-        groups.append(forms)
+        groups[forms] = None
         if not _present(forms, corpus_text):
             missing.append(word)
     named = {w.lower() for w in entities}
     if chinese:
         for token in dict.fromkeys(chinese_tokens(text)):
             if len(token) >= 2 and token not in ZH_STOPWORDS:
-                groups.append(frozenset({token}))
+                groups[frozenset({token})] = None
     else:
         entity_text = " ".join(named)
         for word in dict.fromkeys(re.findall(r"[a-z][a-z0-9*.-]*", normalise(text))):
             if word in EN_STOPWORDS or word in entity_text or len(word) < 3:
                 continue
-            groups.append(frozenset({word, *expander.expand(word)}))
+            groups[frozenset({word, *expander.expand(word)})] = None
     tokens = tokenize(text)
     if not chinese:
         tokens += [t for term in expander.expand(text) for t in tokenize(term)]
-    unique = tuple(dict.fromkeys(g for g in groups if g))
+    unique = tuple(g for g in groups if g)
+    known = tuple(any(lexical.in_corpus(form) for form in group) for group in unique)
     return QueryAnalysis(
         shown,
         text,
         chinese,
         tuple(tokens),
         unique,
-        tuple(max((lexical.idf(form) for form in group), default=0.0) for group in unique),
+        _weights(unique, known, lexical),
         tuple(dict.fromkeys(entities)),
         tuple(dict.fromkeys(missing)),
+        known=known,
+        missing_versions=tuple(dict.fromkeys(missing_versions)),
     )
+
+
+def _weights(
+    groups: tuple[frozenset[str], ...], known: tuple[bool, ...], lexical: BM25Index
+) -> tuple[float, ...]:
+    """Each idea's weight is its rarity in the corpus. An idea the corpus never mentions in any
+    form would be the rarest of all; it weighs as much as the least rare known one instead: a
+    question about what the corpus lacks is still judged short of it, but an odd word
+    ("gonna", a typo) does not outweigh everything the quotes match."""
+    rarity = [max((lexical.idf(form) for form in group), default=0.0) for group in groups]
+    floor = min((r for r, k in zip(rarity, known, strict=True) if k), default=None)
+    if floor is None:
+        return tuple(rarity)
+    return tuple(r if k else floor for r, k in zip(rarity, known, strict=True))
 
 
 def _minmax(values: np.ndarray) -> np.ndarray:
@@ -247,11 +292,21 @@ class HybridSearcher:
                     lexical=float(lexical[i]),
                     dense_rank=int(dense_rank[i]),
                     lexical_rank=int(lexical_rank[i]) if lexical[i] > 0 else None,
-                    coverage=analysis.coverage(f"{passage.heading or ''}\n{passage.text}"),
+                    coverage=self._coverage(analysis, passage, side),
                 )
             )
         timings["total"] = (time.perf_counter() - started) * 1000
         return SearchResult(analysis, hits, timings, query[0])
+
+    @staticmethod
+    def _coverage(analysis: QueryAnalysis, passage: PassageRow, side: EnglishSide | None) -> float:
+        """How much of the question a passage mentions, in Chinese or (for a question in
+        another language) in its English rendering: a quote is judged in the asker's words."""
+        coverage = analysis.coverage(f"{passage.heading or ''}\n{passage.text}")
+        rendering = side.rendering(passage.content_hash) if side is not None else None
+        if rendering is not None:
+            coverage = max(coverage, analysis.coverage(rendering.english))
+        return coverage
 
     def _with_english(
         self,

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from retrieval.answer import best_sentence
-from retrieval.credibility import passage_tier
+from retrieval.credibility import passage_voice
 from retrieval.search import SearchResult
 
 MAX_ENTRIES = 12
@@ -48,14 +48,15 @@ def build_timeline(result: SearchResult, limit: int = MAX_ENTRIES) -> list[Timel
         line = " ".join(best_sentence(hit.passage.text, result.analysis).split())
         if len(line) > LINE_CHARS:
             line = line[: LINE_CHARS - 1] + "…"
+        voice = passage_voice(hit.passage.text, hit.passage.heading, hit.source)
         entries.append(
             TimelineEntry(
                 published=hit.source.published,
                 source_file=hit.source.id,
                 title=hit.source.title,
                 outlet=hit.source.outlet,
-                tier=passage_tier(hit.passage.text, hit.source.tier),
-                origin=hit.source.origin,
+                tier=voice.tier,
+                origin=voice.origin,
                 quote=line,
                 passage_id=hit.passage.id,
             )

@@ -67,6 +67,24 @@ def test_unknown_names_get_none_and_no_quotes(answers: AnswerEngine) -> None:
     assert answers.ask("Llama 4 有多少参数？").confidence == "none"
 
 
+def test_versions_and_calendar_words_are_read_as_people_write_them(answers: AnswerEngine) -> None:
+    assert _analysis(answers, "is gpt5 gonna be a big jump like 3 to 4").entities == ("gpt5",)
+    shipped = _analysis(answers, "What did Anthropic ship in October 2024 instead of Opus?")
+    assert shipped.entities == ("Anthropic", "Opus") and not shipped.missing_entities
+    assert _analysis(answers, "when does llama-4 come out").missing_versions == ("llama-4",)
+
+
+def test_words_the_corpus_never_uses_do_not_outweigh_what_it_matches(
+    answers: AnswerEngine,
+) -> None:
+    plain = _analysis(answers, "verifier")
+    chatty = _analysis(answers, "whats this verifier thingamajig")
+    text = "据悉，内部正在开发一种“通用验证器”。"
+    # "thingamajig" is in no passage: it counts, but as little as the least rare known idea.
+    assert plain.coverage(text) == 1.0
+    assert 0.5 <= chatty.coverage(text) < 1.0
+
+
 def test_partly_unknown_names_cap_the_label(answers: AnswerEngine) -> None:
     answer = answers.ask("Did Gemini 3 beat Opus 3.5?")
     assert answer.confidence == "low" and "Gemini 3" in answer.reason

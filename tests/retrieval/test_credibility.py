@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from retrieval.answer import Evidence, Quote, decide, span_note
-from retrieval.credibility import Support, describe, origins, passage_tier
+from retrieval.credibility import Support, Voice, describe, origins, passage_tier, passage_voice
 from retrieval.engine import AnswerEngine
+from retrieval.store import SourceInfo
 from tests.retrieval.test_answer import make_engine_for
 
 
@@ -57,7 +58,42 @@ def test_weak_evidence_stays_low_whatever_the_tier() -> None:
     weak = replace(strong_evidence(support("The Information", "report")), agreement=9, coverage=0.2)
     assert decide(weak)[0] == "low"
     unknown = replace(weak, entities=("GPT-7",), missing_entities=("GPT-7",))
+    unknown = replace(unknown, missing_versions=("GPT-7",))
     assert decide(unknown) == ("none", "nothing in the corpus mentions GPT-7")
+
+
+def test_a_name_the_corpus_lacks_warns_but_keeps_the_quotes() -> None:
+    # "Did IBM's Deep Blue beat Kasparov?": the corpus covers Deep Blue, not IBM.
+    strong = strong_evidence(support("The Information", "report"))
+    lacking = replace(strong, entities=("IBM", "Deep", "Blue"), missing_entities=("IBM",))
+    label, reason = decide(lacking)
+    assert label == "low" and "never mentions IBM" in reason
+    only_unknown = replace(strong, entities=("France",), missing_entities=("France",))
+    assert decide(only_unknown)[0] == "low"  # a plain name: a warning, not "none"
+
+
+def test_comments_in_an_article_are_not_its_reporting() -> None:
+    source = SourceInfo(
+        id="004.txt",
+        title="OpenAI CEO 大爆料",
+        outlet="AI范儿",
+        author=None,
+        url=None,
+        published=None,
+        language="zh",
+        kind="report",
+        passage_count=9,
+        tier="report",
+        origin="TechCrunch",
+    )
+    comment = "“这不过是营销，他们根本还没有开始训练。”一位网友说。"
+    voice = passage_voice(comment, "Slashdot网友评论", source)
+    assert voice == Voice("comment", "anonymous commenters (Slashdot网友评论)")
+    assert passage_voice(comment, "正文", source) == Voice("on-record", "TechCrunch")
+    reason = describe([support(voice.origin, voice.tier, "AI范儿")])
+    assert reason.startswith("only anonymous commenters") and "TechCrunch" not in reason
+    label, _ = decide(strong_evidence(support(voice.origin, voice.tier, "AI范儿")))
+    assert label == "medium"  # comments never make a high answer
 
 
 def test_quotes_inside_reports_are_on_record() -> None:
