@@ -18,21 +18,15 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from sets import ROOT, SETS  # benchmarks/sets.py, beside this script
+
 sys.path.insert(0, str(ROOT))
 
-import retrieval.answer as answer_module  # noqa: E402
-from bot.services import build_services  # noqa: E402
-from bot.settings import Settings  # noqa: E402
-from retrieval.evaluation import evaluate, load_questions  # noqa: E402
-
-SETS = {
-    "dev": ROOT.parent / "shared" / "eval" / "dev.jsonl",
-    "hold-out": ROOT / "benchmarks" / "holdout.jsonl",
-    "hold-out (Slack-style)": ROOT / "benchmarks" / "holdout-slack.jsonl",
-}
+import retrieval.quoting as quoting
+from bot.services import build_services
+from bot.settings import Settings
+from retrieval.evaluation import evaluate, load_questions
 
 
 def main() -> int:
@@ -47,14 +41,14 @@ def main() -> int:
     )
     args = parser.parse_args()
     if args.key_dense_weight is not None:
-        answer_module.KEY_DENSE_WEIGHT = args.key_dense_weight
+        quoting.KEY_DENSE_WEIGHT = args.key_dense_weight
     services = build_services(Settings())
     services.answers.start(triggered_by="benchmark")
     english = services.answers.english
     rendered = len(english.rows) if english is not None else 0
     print(
         f"embedder {services.settings.embedder}; passages with English: {rendered};"
-        f" key sentence dense weight {answer_module.KEY_DENSE_WEIGHT}\n"
+        f" key sentence dense weight {quoting.KEY_DENSE_WEIGHT}\n"
     )
     if not args.json:
         print(

@@ -21,22 +21,16 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from sets import ROOT, SETS  # benchmarks/sets.py, beside this script
+
 sys.path.insert(0, str(ROOT))
 
-from bot.services import build_services  # noqa: E402
-from bot.settings import Settings  # noqa: E402
-from retrieval.evaluation import EvalQuestion, evaluate, load_questions  # noqa: E402
-from retrieval.lexical import has_cjk  # noqa: E402
-from retrieval.models import Translation  # noqa: E402
-
-SETS = {
-    "dev": ROOT.parent / "shared" / "eval" / "dev.jsonl",
-    "hold-out": ROOT / "benchmarks" / "holdout.jsonl",
-    "hold-out (Slack-style)": ROOT / "benchmarks" / "holdout-slack.jsonl",
-}
+from bot.services import build_services
+from bot.settings import Settings
+from retrieval.evaluation import EvalQuestion, evaluate, load_questions
+from retrieval.lexical import has_cjk
+from retrieval.models import Translation
 
 
 def row(*cells: object) -> None:

@@ -11,19 +11,17 @@ compressed: off-topic questions score above many on-topic ones):
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
-
-import numpy as np
 
 from retrieval.credibility import STRONG_TIERS, Support, describe, passage_voice, strongest
 from retrieval.embedding import Embedder
 from retrieval.english import EnglishSide
 from retrieval.index import IndexSnapshot
-from retrieval.passages import sentences
-from retrieval.search import Hit, QueryAnalysis, SearchResult
+from retrieval.quoting import best_sentence, excerpt, unit_similarities
+from retrieval.search import Hit, SearchResult
 from retrieval.translation.render import english_of
 
 LABELS = ("high", "medium", "low", "none")
@@ -37,26 +35,6 @@ HIGH_COVERAGE, MEDIUM_COVERAGE = 0.6, 0.4
 SUPPORT_COVERAGE = 0.5  # a passage this close to the question counts as support
 NEAR_IDENTICAL = 0.6  # trigram Jaccard above which a second quote adds nothing
 DIVERSITY_MARGIN = 0.9  # another source may displace the third quote if this nearly as good
-# Key sentence: weight of dense similarity against the question vs. coverage of its ideas
-# (chosen on dev, checked on the hold-outs: README, "Answers").
-KEY_DENSE_WEIGHT = 0.75
-LEAD_IN = ("：", ":")
-TRANSCRIPT_RUN = 60  # characters of whole phrases in a transcript's key run
-TRANSCRIPT_EXCERPT = 160  # characters shown of a transcript passage around its key run
-ANSWER_TYPE_BONUS = 0.3
-# Cosine below the closest unit at which a unit counts as not close at all.
-DENSE_SPAN = 0.1
-QUANTITY_QUESTION = re.compile(
-    r"how (much|many|big|large|expensive)|多少|多大|几[个亿万千百]", re.I
-)
-TIME_QUESTION = re.compile(r"\bwhen\b|what (date|year|month)|何时|什么时候|哪(一)?[天年月]", re.I)
-CAUSE_QUESTION = re.compile(r"\bwhy\b|how come|为什么|为何|怎么会|什么原因", re.I)
-CAUSE = re.compile(r"因为|由于|原因|考虑到|之所以|导致|because|due to|owing to", re.I)
-NUMBER = re.compile(r"\d")
-DATE = re.compile(
-    r"\d{4}\s*年|\d{1,2}\s*月|\b(19|20)\d{2}\b|\b(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)",
-    re.I,
-)
 
 
 @dataclass(frozen=True)
@@ -164,125 +142,6 @@ def _trigrams(text: str) -> set[str]:
 def _similar(a: str, b: str) -> float:
     x, y = _trigrams(a), _trigrams(b)
     return len(x & y) / len(x | y) if x | y else 1.0
-
-
-def is_unpunctuated(sentence: str) -> bool:
-    """A transcript run: long, phrases apart by spaces, no sentence end to cut at."""
-    return len(sentence) > 120 and sentence.count(" ") >= 5
-
-
-def excerpt(text: str, highlight: str, limit: int = TRANSCRIPT_EXCERPT) -> str | None:
-    """Whole phrases of an unpunctuated transcript around its key run, about `limit`
-    characters, "…" where cut; None when the text is short or has sentences to show whole."""
-    if len(text) <= limit or highlight not in text:
-        return None
-    if not any(is_unpunctuated(sentence) for sentence in sentences(text)):
-        return None
-    spans = [m.span() for m in re.finditer(r"\S+", text)]
-    key_start = text.index(highlight)
-    key_end = key_start + len(highlight)
-    first = next(i for i, (_, end) in enumerate(spans) if end > key_start)
-    last = max(i for i, (start, _) in enumerate(spans) if start < key_end)
-    # Grow by a phrase at a time, after first (what follows explains), while it fits.
-    while True:
-        grown = False
-        if last + 1 < len(spans) and spans[last + 1][1] - spans[first][0] <= limit:
-            last, grown = last + 1, True
-        if first > 0 and spans[last][1] - spans[first - 1][0] <= limit:
-            first, grown = first - 1, True
-        if not grown:
-            break
-    start, end = spans[first][0], spans[last][1]
-    return ("…" if start > 0 else "") + text[start:end] + ("…" if end < len(text) else "")
-
-
-def units(text: str) -> list[str]:
-    """What a key sentence can be: the passage's sentences, a lead-in ending in a colon joined
-    to what it introduces; in unpunctuated transcript runs, runs of whole phrases of about
-    TRANSCRIPT_RUN characters, one starting at each phrase."""
-    out: list[str] = []
-    for sentence in sentences(text):
-        if is_unpunctuated(sentence):
-            out.extend(_phrase_runs(sentence))
-        elif out and out[-1].rstrip().endswith(LEAD_IN):
-            out[-1] = text[text.index(out[-1]) : text.index(sentence) + len(sentence)]
-        else:
-            out.append(sentence)
-    return list(dict.fromkeys(out))
-
-
-def _phrase_runs(sentence: str) -> list[str]:
-    phrases = sentence.split()
-    runs = []
-    for start in range(len(phrases)):
-        run = phrases[start]
-        for phrase in phrases[start + 1 :]:
-            if len(run) + 1 + len(phrase) > TRANSCRIPT_RUN:
-                break
-            run += " " + phrase
-        runs.append(run)
-    return runs
-
-
-def _answer_type_bonus(question: str, unit: str) -> float:
-    """A question asking how much, when or why is answered by a unit holding a number, a
-    date, or a reason."""
-    if QUANTITY_QUESTION.search(question) and NUMBER.search(unit):
-        return ANSWER_TYPE_BONUS
-    if TIME_QUESTION.search(question) and DATE.search(unit):
-        return ANSWER_TYPE_BONUS
-    if CAUSE_QUESTION.search(question) and CAUSE.search(unit):
-        return ANSWER_TYPE_BONUS
-    return 0.0
-
-
-def best_sentence(
-    text: str, analysis: QueryAnalysis, similarity: Sequence[float] | None = None
-) -> str:
-    """The unit that answers best: the share of the question's ideas it mentions, (when
-    given, one per unit) how close it is to the question by the dense model, next to the
-    closest unit, and whether it holds what the question asks for (a number, a date).
-    A unit that is itself a question is never the answer: a passage restating the question
-    ("所以，Orion为何会失败？") answers it in the unit after, which is scored as that question."""
-    candidates = units(text)
-    if not candidates:
-        return text
-    dense = [0.0] * len(candidates)
-    if similarity is not None and len(similarity) == len(candidates):
-        top = max(similarity)
-        dense = [max(0.0, 1 - (top - x) / DENSE_SPAN) for x in similarity]
-    scores = [
-        (1 - KEY_DENSE_WEIGHT) * analysis.coverage(u)
-        + KEY_DENSE_WEIGHT * d
-        + _answer_type_bonus(analysis.text, u)
-        for u, d in zip(candidates, dense, strict=True)
-    ]
-    asks = [u.rstrip().endswith(("？", "?")) for u in candidates]
-    if all(asks):
-        return candidates[max(range(len(candidates)), key=lambda i: (scores[i], -i))]
-    for i in range(1, len(candidates)):
-        if asks[i - 1]:
-            scores[i] = max(scores[i], scores[i - 1])
-    best = max((i for i in range(len(candidates)) if not asks[i]), key=lambda i: (scores[i], -i))
-    return candidates[best]
-
-
-def unit_similarities(
-    embedder: Embedder | None, query: np.ndarray | None, texts: Sequence[str]
-) -> list[list[float] | None]:
-    """Each text's units against the question, in one batch (None without a model)."""
-    if embedder is None or query is None:
-        return [None] * len(texts)
-    per_text = [units(t) for t in texts]
-    flat = [u for group in per_text for u in group]
-    if not flat:
-        return [None] * len(texts)
-    scores = (np.asarray(embedder.embed_passages(flat), dtype=np.float32) @ query).tolist()
-    out: list[list[float] | None] = []
-    for group in per_text:
-        out.append(scores[: len(group)])
-        scores = scores[len(group) :]
-    return out
 
 
 def select_hits(hits: list[Hit]) -> list[Hit]:

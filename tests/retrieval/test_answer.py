@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from retrieval.answer import best_sentence, excerpt, units
 from retrieval.conversation import follow_up
 from retrieval.db import make_engine, session_factory, upgrade
 from retrieval.embedding import HashingEmbedder
@@ -15,6 +14,7 @@ from retrieval.engine import AnswerEngine, NotReady
 from retrieval.index import EmbeddingCache, IndexPublisher
 from retrieval.ingest import CorpusIngestor
 from retrieval.lexical import latin_tokens, tokenize
+from retrieval.quoting import best_sentence, excerpt, units
 from retrieval.search import analyse
 from retrieval.store import CorpusStore
 
