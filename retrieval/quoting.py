@@ -83,6 +83,8 @@ def units(text: str) -> list[str]:
 
 
 def _phrase_runs(sentence: str) -> list[str]:
+    """Runs of whole phrases of about TRANSCRIPT_RUN characters, one starting at each phrase;
+    near the end, where a run would be short ("Opus 3.5" alone), the last full run instead."""
     phrases = sentence.split()
     runs = []
     for start in range(len(phrases)):
@@ -91,6 +93,8 @@ def _phrase_runs(sentence: str) -> list[str]:
             if len(run) + 1 + len(phrase) > TRANSCRIPT_RUN:
                 break
             run += " " + phrase
+        if runs and start + len(run.split()) == len(phrases) and len(run) < TRANSCRIPT_RUN / 2:
+            break  # the run before already reaches the end
         runs.append(run)
     return runs
 

@@ -201,3 +201,10 @@ def test_follow_up_takes_the_topic_only_when_it_names_none(answers: AnswerEngine
     answer = answers.ask("when was that?", earlier)
     assert answer.question == "when was that?" and answer.context == "Opus 3.5"
     assert answer.to_json()["searched"] == "when was that? Opus 3.5"
+
+
+def test_transcript_runs_near_the_end_are_not_cut_short() -> None:
+    transcript = " ".join(f"第{i}段话说了些内容" for i in range(12))
+    runs = units(transcript)
+    assert runs[-1].endswith("第11段话说了些内容")
+    assert min(len(r) for r in runs) >= 30  # never "Opus 3.5" alone
