@@ -207,6 +207,30 @@ def _weights(
     return tuple(r if k else floor for r, k in zip(rarity, known, strict=True))
 
 
+def _ranks(values: np.ndarray) -> np.ndarray:
+    """0 for the highest value, 1 for the next…"""
+    ranks = np.empty(len(values), dtype=int)
+    ranks[np.argsort(-values, kind="stable")] = np.arange(len(values))
+    return ranks
+
+
+def _per_candidate(
+    candidates: np.ndarray,
+    side: EnglishSide,
+    en_dense_rows: np.ndarray,
+    en_lexical_rows: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The English side's scores (given per rendering) per candidate; -inf without one."""
+    at = {int(row): i for i, row in enumerate(side.rows)}
+    rows = np.array([at.get(int(c), -1) for c in candidates])
+    has = rows >= 0
+    en_dense = np.full(len(candidates), -np.inf, dtype=np.float32)
+    en_lexical = np.full(len(candidates), -np.inf, dtype=np.float32)
+    en_dense[has] = en_dense_rows[rows[has]]
+    en_lexical[has] = en_lexical_rows[rows[has]]
+    return en_dense, en_lexical
+
+
 def _minmax(values: np.ndarray) -> np.ndarray:
     if values.size == 0:
         return values
@@ -271,12 +295,14 @@ class HybridSearcher:
         lexical = lexical_all[candidates]
         weight = self.dense_weight_chinese if analysis.is_chinese else self.dense_weight
         fused = weight * _minmax(dense) + (1 - weight) * _minmax(lexical)
+        dense_rank, lexical_rank, has_lexical = _ranks(dense), _ranks(lexical), lexical > 0
         if side is not None and len(side.rows):
-            fused = self._with_english(fused, candidates, side, en_dense_rows, en_lexical_rows)
-        dense_rank = np.empty(len(candidates), dtype=int)
-        dense_rank[np.argsort(-dense)] = np.arange(len(candidates))
-        lexical_rank = np.empty(len(candidates), dtype=int)
-        lexical_rank[np.argsort(-lexical)] = np.arange(len(candidates))
+            en_dense, en_lexical = _per_candidate(candidates, side, en_dense_rows, en_lexical_rows)
+            fused = self._with_english(fused, en_dense, en_lexical)
+            # The rankings "agree" in either language: the better rank of each kind counts.
+            dense_rank = np.minimum(dense_rank, _ranks(en_dense))
+            lexical_rank = np.minimum(lexical_rank, _ranks(en_lexical))
+            has_lexical |= en_lexical > 0
         order = np.argsort(-fused, kind="stable")[:k]
         timings["search"] = (time.perf_counter() - t) * 1000
 
@@ -291,7 +317,7 @@ class HybridSearcher:
                     dense=float(dense[i]),
                     lexical=float(lexical[i]),
                     dense_rank=int(dense_rank[i]),
-                    lexical_rank=int(lexical_rank[i]) if lexical[i] > 0 else None,
+                    lexical_rank=int(lexical_rank[i]) if has_lexical[i] else None,
                     coverage=self._coverage(analysis, passage, side),
                 )
             )
@@ -309,25 +335,18 @@ class HybridSearcher:
         return coverage
 
     def _with_english(
-        self,
-        fused: np.ndarray,
-        candidates: np.ndarray,
-        side: EnglishSide,
-        en_dense_rows: np.ndarray,
-        en_lexical_rows: np.ndarray,
+        self, fused: np.ndarray, en_dense: np.ndarray, en_lexical: np.ndarray
     ) -> np.ndarray:
         """Fold the English rankings into the fused score of candidates with a rendering;
-        a candidate without one keeps the score it has without English."""
-        at = {int(row): i for i, row in enumerate(side.rows)}
-        has = np.array([int(c) in at for c in candidates])
+        a candidate without one (its English scores are -inf) keeps the score it has."""
+        has = np.isfinite(en_dense)
         if not has.any():
             return fused
-        rows = np.array([at[int(c)] for c in candidates[has]])
         w_fused, w_dense, w_lexical = self.english_weights
         out = fused.copy()
         out[has] = (
             w_fused * fused[has]
-            + w_dense * _minmax(en_dense_rows[rows])
-            + w_lexical * _minmax(en_lexical_rows[rows])
+            + w_dense * _minmax(en_dense[has])
+            + w_lexical * _minmax(en_lexical[has])
         )
         return out
