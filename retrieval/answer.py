@@ -17,10 +17,9 @@ from datetime import date
 from typing import Any
 
 from retrieval.credibility import STRONG_TIERS, Support, describe, passage_voice, strongest
-from retrieval.embedding import Embedder
 from retrieval.english import EnglishSide
 from retrieval.index import IndexSnapshot
-from retrieval.quoting import best_sentence, excerpt, unit_similarities
+from retrieval.quoting import UnitVectors, best_sentence, excerpt, unit_similarities
 from retrieval.search import Hit, SearchResult
 from retrieval.translation.render import english_of
 
@@ -247,16 +246,16 @@ def compose(
     snapshot: IndexSnapshot,
     result: SearchResult,
     english: EnglishSide | None = None,
-    embedder: Embedder | None = None,
+    unit_vectors: UnitVectors | None = None,
 ) -> Answer:
-    """`embedder`: choose the key sentences of the shown quotes with the dense model too."""
+    """`unit_vectors`: choose the key sentences of the shown quotes with the dense model too."""
     evidence = gather_evidence(result)
     confidence, reason = decide(evidence)
     quotes = []
     if confidence != "none":
         hits = select_hits(result.hits)
         shown = [h.passage.text for h in hits[:SHOWN_QUOTES]]
-        similarities = unit_similarities(embedder, result.query, shown)
+        similarities = unit_similarities(unit_vectors, result.query, shown)
         for i, hit in enumerate(hits):
             s = hit.source
             voice = passage_voice(hit.passage.text, hit.passage.heading, s)

@@ -16,6 +16,7 @@ from retrieval.english import EnglishSide, build_english_side
 from retrieval.expansion import QueryExpander
 from retrieval.index import BuildReport, IndexBuildError, IndexPublisher, IndexSnapshot
 from retrieval.ingest import CorpusIngestor, IngestReport
+from retrieval.quoting import UnitVectors
 from retrieval.search import HybridSearcher, QueryAnalysis, analyse
 from retrieval.store import CorpusStore
 from retrieval.timeline import TimelineEntry, build_timeline
@@ -57,6 +58,7 @@ class AnswerEngine:
         self.ingestor = ingestor
         self.publisher = publisher
         self.embedder = embedder
+        self.unit_vectors = UnitVectors(embedder)
         self.searcher = HybridSearcher(embedder, expander or QueryExpander())
         self.corpus_dir = corpus_dir
         # None: English renderings are off (RUMORBOT_TRANSLATOR=off).
@@ -189,7 +191,7 @@ class AnswerEngine:
         context = follow_up(question, earlier, self._analyse) if earlier else None
         searched = context.searched if context else question
         result = self.searcher.search(snapshot, searched, english=english)
-        answer = compose(snapshot, result, english, self.embedder)
+        answer = compose(snapshot, result, english, self.unit_vectors)
         if context is not None:
             answer.question, answer.searched, answer.context = question, searched, context.topic
         answer.translations = answer.translations and self.english_unavailable is None

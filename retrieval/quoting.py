@@ -142,17 +142,36 @@ def best_sentence(
     return candidates[best]
 
 
+class UnitVectors:
+    """Embeddings of passage units, kept in memory by text: each unit of a quoted passage is
+    embedded the first time it is quoted, then reused (a corpus's quoted passages repeat)."""
+
+    def __init__(self, embedder: Embedder, limit: int = 50_000):
+        self.embedder = embedder
+        self.limit = limit
+        self._vectors: dict[str, np.ndarray] = {}
+
+    def of(self, texts: list[str]) -> np.ndarray:
+        new = [t for t in dict.fromkeys(texts) if t not in self._vectors]
+        if new:
+            if len(self._vectors) + len(new) > self.limit:
+                self._vectors.clear()  # rare: a corpus with more units than the limit
+            embedded = np.asarray(self.embedder.embed_passages(new), dtype=np.float32)
+            self._vectors.update(zip(new, embedded, strict=True))
+        return np.stack([self._vectors[t] for t in texts])
+
+
 def unit_similarities(
-    embedder: Embedder | None, query: np.ndarray | None, texts: Sequence[str]
+    vectors: UnitVectors | None, query: np.ndarray | None, texts: Sequence[str]
 ) -> list[list[float] | None]:
-    """Each text's units against the question, in one batch (None without a model)."""
-    if embedder is None or query is None:
+    """Each text's units against the question (None without a model)."""
+    if vectors is None or query is None:
         return [None] * len(texts)
     per_text = [units(t) for t in texts]
     flat = [u for group in per_text for u in group]
     if not flat:
         return [None] * len(texts)
-    scores = (np.asarray(embedder.embed_passages(flat), dtype=np.float32) @ query).tolist()
+    scores = (vectors.of(flat) @ query).tolist()
     out: list[list[float] | None] = []
     for group in per_text:
         out.append(scores[: len(group)])
