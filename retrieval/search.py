@@ -57,8 +57,6 @@ class QueryAnalysis:
     weights: tuple[float, ...]
     entities: tuple[str, ...]
     missing_entities: tuple[str, ...]
-    # Per idea: whether the corpus mentions it anywhere.
-    known: tuple[bool, ...] = ()
     # Names with a version ("GPT-7", "Llama 4") that the corpus never mentions.
     missing_versions: tuple[str, ...] = ()
 
@@ -129,8 +127,7 @@ def analyse(
     text = shown if chinese else spell_out(shown)
     # Both name patterns run over the same folded text, so their spans can be compared.
     folded = fold(text)
-    # Each idea of the question: the forms it may take in a passage.
-    groups: dict[frozenset[str], None] = {}
+    groups: list[frozenset[str]] = []
     entities: list[str] = []
     missing: list[str] = []
     missing_versions: list[str] = []
@@ -144,7 +141,7 @@ def analyse(
         label = match.group()
         entities.append(label)
         covered_spans.append(match.span())
-        groups[forms] = None
+        groups.append(forms)
         if not _present(forms, corpus_text):
             missing.append(label)
             missing_versions.append(label)
@@ -160,47 +157,44 @@ def analyse(
             continue
         forms = frozenset({word.lower(), *expander.expand(word)})
         entities.append(word)
-        groups[forms] = None
+        groups.append(forms)
         if not _present(forms, corpus_text):
             missing.append(word)
     named = {w.lower() for w in entities}
     if chinese:
         for token in dict.fromkeys(chinese_tokens(text)):
             if len(token) >= 2 and token not in ZH_STOPWORDS:
-                groups[frozenset({token})] = None
+                groups.append(frozenset({token}))
     else:
         entity_text = " ".join(named)
         for word in dict.fromkeys(re.findall(r"[a-z][a-z0-9*.-]*", normalise(text))):
             if word in EN_STOPWORDS or word in entity_text or len(word) < 3:
                 continue
-            groups[frozenset({word, *expander.expand(word)})] = None
+            groups.append(frozenset({word, *expander.expand(word)}))
     tokens = tokenize(text)
     if not chinese:
         tokens += [t for term in expander.expand(text) for t in tokenize(term)]
-    unique = tuple(g for g in groups if g)
-    known = tuple(any(lexical.in_corpus(form) for form in group) for group in unique)
+    unique = tuple(dict.fromkeys(g for g in groups if g))
     return QueryAnalysis(
         shown,
         text,
         chinese,
         tuple(tokens),
         unique,
-        _weights(unique, known, lexical),
+        _weights(unique, lexical),
         tuple(dict.fromkeys(entities)),
         tuple(dict.fromkeys(missing)),
-        known=known,
         missing_versions=tuple(dict.fromkeys(missing_versions)),
     )
 
 
-def _weights(
-    groups: tuple[frozenset[str], ...], known: tuple[bool, ...], lexical: BM25Index
-) -> tuple[float, ...]:
+def _weights(groups: tuple[frozenset[str], ...], lexical: BM25Index) -> tuple[float, ...]:
     """Each idea's weight is its rarity in the corpus. An idea the corpus never mentions in any
     form would be the rarest of all; it weighs as much as the least rare known one instead: a
     question about what the corpus lacks is still judged short of it, but an odd word
     ("gonna", a typo) does not outweigh everything the quotes match."""
     rarity = [max((lexical.idf(form) for form in group), default=0.0) for group in groups]
+    known = [any(lexical.in_corpus(form) for form in group) for group in groups]
     floor = min((r for r, k in zip(rarity, known, strict=True) if k), default=None)
     if floor is None:
         return tuple(rarity)
