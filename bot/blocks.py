@@ -116,17 +116,11 @@ def shown_passages(answer: dict[str, Any]) -> list[dict[str, Any]]:
     return answer["passages"][:SHOWN_QUOTES]
 
 
-def cited_sources(passages: list[dict[str, Any]]) -> list[tuple[int, dict[str, Any]]]:
-    """(citation number, a passage of that source) once per source, in number order. Numbers
-    stored with the answer are kept; answers logged before they existed are numbered here."""
-    return sorted({citation_of(p, passages): p for p in reversed(passages)}.items())
-
-
-def citation_of(passage: dict[str, Any], passages: list[dict[str, Any]]) -> int:
-    return (
-        passage.get("citation")
-        or citation_numbers(p["source_file"] for p in passages)[passage["source_file"]]
-    )
+def citation_numbers_of(passages: list[dict[str, Any]]) -> list[int]:
+    """Each passage's citation number: as stored with the answer, or (answers logged before
+    numbers were stored) numbered here, one per source in order of first quote."""
+    numbers = citation_numbers(p["source_file"] for p in passages)
+    return [p.get("citation") or numbers[p["source_file"]] for p in passages]
 
 
 def answer_blocks(
@@ -154,16 +148,19 @@ def answer_blocks(
                 "No passage in the corpus answers this. Try `/rumor sources` to see what it covers."
             )
         )
-    for passage in passages:
+    numbers = citation_numbers_of(passages)
+    for number, passage in zip(numbers, passages, strict=True):
         rendering = english_text(passage, translations_on) if show_english else None
         english_part = f"\n{rendering}" if rendering else ""
         # The date on every quote: quotes stay in order of relevance, not of time.
-        marker = f" [{citation_of(passage, passages)}] _{_date(passage.get('published'))}_"
+        marker = f" [{number}] _{_date(passage.get('published'))}_"
         budget = SECTION_LIMIT - len(marker) - len(english_part)
         blocks.append(_section(truncate(quote_text(passage), budget) + marker + english_part))
     if passages:
         blocks.append({"type": "divider"})
-        blocks.append(_context("\n".join(citation(n, p) for n, p in cited_sources(passages))))
+        # One line per source: its first quote's passage stands for it.
+        sources = dict(reversed(list(zip(numbers, passages, strict=True))))
+        blocks.append(_context("\n".join(citation(n, p) for n, p in sorted(sources.items()))))
     note = f" · {escape_mrkdwn(answer['span_note'])}" if answer.get("span_note") else ""
     has_english = any(p.get("english") for p in passages)
     mt = f" · {MT_NOTE}" if show_english and has_english else ""
