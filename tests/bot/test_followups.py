@@ -4,6 +4,7 @@ questions (from rumorbot's own answer log), never bent when they name their own 
 from __future__ import annotations
 
 import json
+import time
 
 from tests.bot.conftest import RunningApp, mention
 
@@ -63,6 +64,12 @@ def test_a_follow_up_under_a_shared_rumor_ask_answer(running: RunningApp) -> Non
     running.action("share_answer", answer_id)
     running.stub.wait_for("chat.postMessage")
     shared_ts = "1700000000.000100"  # the stub's ts for the shared message
+    # Where it was shared is recorded just after Slack accepts the post: wait for that, as a
+    # person replying in its thread would be later than this anyway.
+    deadline = time.monotonic() + 10
+    while running.services.records.thread_questions("C1", shared_ts) == []:
+        assert time.monotonic() < deadline, "the shared answer's ts was never recorded"
+        time.sleep(0.05)
     running.event(
         mention("who reported that?", ts="33.2", thread_ts=shared_ts), event_id="EvShared"
     )
