@@ -175,6 +175,9 @@ class Evidence:
     supports: tuple[Support, ...]  # top passages close enough to the question to support it
     # Named versions the corpus never mentions ("GPT-7"): the corpus cannot answer.
     missing_versions: tuple[str, ...] = ()
+    # The question's ideas that none of the shown quotes mentions ("reply" in "what did Mark
+    # Chen reply to Tworek", when the corpus has only the complaint).
+    unanswered: tuple[str, ...] = ()
 
 
 def gather_evidence(result: SearchResult) -> Evidence:
@@ -196,6 +199,11 @@ def gather_evidence(result: SearchResult) -> Evidence:
         coverage=top.coverage if top else 0.0,
         supports=supports,
         missing_versions=analysis.missing_versions,
+        unanswered=tuple(
+            idea
+            for idea in analysis.ideas
+            if hits and all(idea in h.unmatched for h in hits[:SHOWN_QUOTES])
+        ),
     )
 
 
@@ -221,6 +229,11 @@ def decide(evidence: Evidence) -> tuple[str, str]:
     if evidence.agreement < STRONG_AGREEMENT and evidence.coverage >= HIGH_COVERAGE and supports:
         # High needs a report or an on-record statement: analyses and retellings agreeing
         # with each other are still speculation.
+        if evidence.unanswered:
+            # Everything else matches, but not what the question turns on: the quotes are
+            # about the right thing without saying what was asked.
+            unanswered = _listed(evidence.unanswered)
+            return "medium", f"{describe(supports)}; no quote mentions {unanswered}"
         if strongest(supports) in STRONG_TIERS:
             return "high", describe(supports)
         return "medium", describe(supports)
@@ -230,6 +243,10 @@ def decide(evidence: Evidence) -> tuple[str, str]:
         where = describe(supports) if supports else "relevant passages found"
         return "medium", f"{where}; they match the question only in part"
     return "low", "only loosely related passages; the corpus may not answer this"
+
+
+def _listed(ideas: tuple[str, ...]) -> str:
+    return ", ".join(f"“{idea}”" for idea in ideas)
 
 
 def span_note(quotes: list[Quote]) -> str | None:

@@ -59,19 +59,28 @@ class QueryAnalysis:
     missing_entities: tuple[str, ...]
     # Names with a version ("GPT-7", "Llama 4") that the corpus never mentions.
     missing_versions: tuple[str, ...] = ()
+    # Each idea as the question words it ("reply", "Mark"), parallel to term_groups.
+    ideas: tuple[str, ...] = ()
+
+    def mentioned(self, text: str) -> tuple[bool, ...]:
+        """For each of the question's ideas, whether a text mentions it in any of its forms."""
+        norm = normalise(text)
+        return tuple(any(t in norm for t in group) for group in self.term_groups)
 
     def coverage(self, text: str) -> float:
         """Weighted share of the question's ideas that a text mentions (0 if it has none)."""
+        return self._weighed(self.mentioned(text))
+
+    def _weighed(self, mentioned: tuple[bool, ...]) -> float:
         total = sum(self.weights)
-        if not total:
-            return 0.0
-        norm = normalise(text)
-        found = sum(
-            w
-            for group, w in zip(self.term_groups, self.weights, strict=True)
-            if any(t in norm for t in group)
-        )
-        return found / total
+        found = sum(w for w, m in zip(self.weights, mentioned, strict=True) if m)
+        return found / total if total else 0.0
+
+    def judge(self, text: str) -> tuple[float, tuple[str, ...]]:
+        """A text's coverage of the question and the ideas it does not mention."""
+        mentioned = self.mentioned(text)
+        unmatched = tuple(i for i, m in zip(self.ideas, mentioned, strict=True) if not m)
+        return self._weighed(mentioned), unmatched
 
 
 @dataclass(frozen=True)
@@ -84,6 +93,7 @@ class Hit:
     dense_rank: int
     lexical_rank: int | None
     coverage: float
+    unmatched: tuple[str, ...] = ()  # the question's ideas this passage does not mention
 
 
 @dataclass
@@ -127,7 +137,7 @@ def analyse(
     text = shown if chinese else spell_out(shown)
     # Both name patterns run over the same folded text, so their spans can be compared.
     folded = fold(text)
-    groups: list[frozenset[str]] = []
+    groups: list[tuple[str, frozenset[str]]] = []  # (the idea as asked, its forms)
     entities: list[str] = []
     missing: list[str] = []
     missing_versions: list[str] = []
@@ -141,7 +151,7 @@ def analyse(
         label = match.group()
         entities.append(label)
         covered_spans.append(match.span())
-        groups.append(forms)
+        groups.append((label, forms))
         if not _present(forms, corpus_text):
             missing.append(label)
             missing_versions.append(label)
@@ -157,34 +167,40 @@ def analyse(
             continue
         forms = frozenset({word.lower(), *expander.expand(word)})
         entities.append(word)
-        groups.append(forms)
+        groups.append((word, forms))
         if not _present(forms, corpus_text):
             missing.append(word)
     named = {w.lower() for w in entities}
     if chinese:
         for token in dict.fromkeys(chinese_tokens(text)):
             if len(token) >= 2 and token not in ZH_STOPWORDS:
-                groups.append(frozenset({token}))
+                groups.append((token, frozenset({token})))
     else:
         entity_text = " ".join(named)
         for word in dict.fromkeys(re.findall(r"[a-z][a-z0-9*.-]*", normalise(text))):
             if word in EN_STOPWORDS or word in entity_text or len(word) < 3:
                 continue
-            groups.append(frozenset({word, *expander.expand(word)}))
+            groups.append((word, frozenset({word, *expander.expand(word)})))
     tokens = tokenize(text)
     if not chinese:
         tokens += [t for term in expander.expand(text) for t in tokenize(term)]
-    unique = tuple(dict.fromkeys(g for g in groups if g))
+    # One entry per distinct set of forms: "GPT-5" and "gpt5" are one idea.
+    unique: dict[frozenset[str], str] = {}
+    for idea, forms in groups:
+        if forms:
+            unique.setdefault(forms, idea)
+    term_groups = tuple(unique)
     return QueryAnalysis(
         shown,
         text,
         chinese,
         tuple(tokens),
-        unique,
-        _weights(unique, lexical),
+        term_groups,
+        _weights(term_groups, lexical),
         tuple(dict.fromkeys(entities)),
         tuple(dict.fromkeys(missing)),
         missing_versions=tuple(dict.fromkeys(missing_versions)),
+        ideas=tuple(unique.values()),
     )
 
 
@@ -303,6 +319,7 @@ class HybridSearcher:
         hits = []
         for i in order:
             passage = snapshot.passages[candidates[i]]
+            coverage, unmatched = self._judge(analysis, passage, side)
             hits.append(
                 Hit(
                     passage=passage,
@@ -312,21 +329,23 @@ class HybridSearcher:
                     lexical=float(lexical[i]),
                     dense_rank=int(dense_rank[i]),
                     lexical_rank=int(lexical_rank[i]) if has_lexical[i] else None,
-                    coverage=self._coverage(analysis, passage, side),
+                    coverage=coverage,
+                    unmatched=unmatched,
                 )
             )
         timings["total"] = (time.perf_counter() - started) * 1000
         return SearchResult(analysis, hits, timings, query[0])
 
     @staticmethod
-    def _coverage(analysis: QueryAnalysis, passage: PassageRow, side: EnglishSide | None) -> float:
-        """How much of the question a passage mentions, in Chinese or (for a question in
-        another language) in its English rendering: a quote is judged in the asker's words."""
-        coverage = analysis.coverage(f"{passage.heading or ''}\n{passage.text}")
+    def _judge(
+        analysis: QueryAnalysis, passage: PassageRow, side: EnglishSide | None
+    ) -> tuple[float, tuple[str, ...]]:
+        """How much of the question a passage mentions, and what it leaves out: in Chinese and
+        (for a question in another language) in its English rendering, so an idea counts
+        when either says it."""
         rendering = side.rendering(passage.content_hash) if side is not None else None
-        if rendering is not None:
-            coverage = max(coverage, analysis.coverage(rendering.english))
-        return coverage
+        english = rendering.english if rendering is not None else ""
+        return analysis.judge(f"{passage.heading or ''}\n{passage.text}\n{english}")
 
     def _with_english(
         self, fused: np.ndarray, en_dense: np.ndarray, en_lexical: np.ndarray
