@@ -6,17 +6,20 @@ import re
 from datetime import date, datetime
 from typing import Any
 
-from bot.records import Stats
+from bot.records import AskedQuestion, Stats
 from bot.text import escape_mrkdwn, truncate
 from retrieval.answer import SHOWN_QUOTES, citation_numbers
+from retrieval.following import TopicNews
 from retrieval.ingest import IngestReport
 from retrieval.lexical import has_cjk
-from retrieval.store import SourceInfo, VersionInfo
+from retrieval.store import CorpusChange, SourceInfo, VersionInfo
 from retrieval.timeline import TimelineEntry
 
 Block = dict[str, Any]
 SECTION_LIMIT = 3000  # Slack's cap on a section's text
 MAX_BLOCKS = 50
+MAX_HOME_BLOCKS = 100  # a view's cap
+HOME_SOURCES = 40
 
 LABEL_BADGE = {
     "high": ":large_green_circle: *High confidence*",
@@ -257,6 +260,8 @@ def help_blocks() -> list[Block]:
         _section(
             "*Other commands*\n• `/rumor sources`: what the corpus holds\n"
             "• `/rumor timeline Orion`: how a story moved, oldest report first\n"
+            "• `/rumor follow Orion`: this channel hears when the sources on Orion change"
+            " (`/rumor unfollow Orion`, `/rumor following`)\n"
             "• `/rumor help`: this message\n"
             "• `/rumor reload`: re-read the corpus (admins)\n"
             "• `/rumor stats`: questions, labels and feedback (admins)"
@@ -296,3 +301,119 @@ def stats_text(stats: Stats) -> str:
         f"*Questions answered:* {stats.questions}\n*By label:* {labels}\n"
         f"*Feedback:* 👍 {stats.thumbs_up} · 👎 {stats.thumbs_down}"
     )
+
+
+def _source_line(source: SourceInfo, what: str) -> str:
+    title = escape_mrkdwn(source.title)
+    linked = f"<{escape_mrkdwn(source.url).replace('|', '%7C')}|{title}>" if source.url else title
+    who = " / ".join(escape_mrkdwn(x) for x in (source.outlet, source.author) if x)
+    return f"{what}: *{linked}* — {who or 'unknown outlet'}, {_date(source.published)}" + (
+        f" ({source.tier})" if source.tier else ""
+    )
+
+
+def digest_blocks(
+    change: CorpusChange,
+    topics: list[tuple[TopicNews, list[dict[str, Any]]]],
+    translations_on: bool,
+) -> list[Block]:
+    """One channel's digest of a corpus change: per followed topic it touches, what it does
+    to the picture, the sources, the new passages quoted (English under them) and what left."""
+    names = ", ".join(f"*{escape_mrkdwn(n.topic)}*" for n, _ in topics)
+    blocks: list[Block] = [_section(f":newspaper: *The sources changed* on {names}")]
+    for news, quotes in topics:
+        lines = [f"*{escape_mrkdwn(news.topic)}*"]
+        lines += [f"• {escape_mrkdwn(said)}" for said in news.picture]
+        for source in news.sources:
+            what = "Updated source" if source.id in change.changed else "New source"
+            lines.append(_source_line(source, what))
+        blocks.append(_section("\n".join(lines)))
+        for passage in quotes:
+            rendering = english_text(passage, translations_on)
+            english_part = f"\n{rendering}" if rendering else ""
+            budget = SECTION_LIMIT - len(english_part)
+            blocks.append(_section(truncate(quote_text(passage), budget) + english_part))
+        if len(news.new) > len(quotes):
+            blocks.append(_context(f"…and {len(news.new) - len(quotes)} more new passage(s)"))
+    unfollow = escape_mrkdwn(topics[0][0].topic) if topics else "<topic>"
+    shown_english = any(p.get("english") for _, quotes in topics for p in quotes)
+    mt = f" · {MT_NOTE}" if shown_english else ""
+    blocks.append(
+        _context(
+            f"Corpus version {change.version} · this channel follows these topics"
+            f" · `/rumor unfollow {unfollow}` to stop{mt}"
+        )
+    )
+    return blocks[:MAX_BLOCKS]
+
+
+def digest_fallback(news: list[TopicNews]) -> str:
+    return escape_mrkdwn("The sources changed on " + ", ".join(n.topic for n in news))
+
+
+def following_text(topics: list[str]) -> str:
+    if not topics:
+        return (
+            "This channel follows no topics. `/rumor follow Orion` posts here when the sources"
+            " on Orion change."
+        )
+    listed = "\n".join(f"• {escape_mrkdwn(t)}" for t in topics)
+    return (
+        f"This channel follows {len(topics)} topic(s); it hears when a corpus change touches"
+        f" one:\n{listed}\n`/rumor unfollow <topic>` to stop."
+    )
+
+
+def home_blocks(
+    version: VersionInfo | None,
+    sources: list[SourceInfo],
+    followed: dict[str, list[str]] | None,
+    asked: list[AskedQuestion],
+) -> list[Block]:
+    """The App Home tab. `followed`: channel id → topics, of the user's channels (None when
+    Slack would not list them)."""
+    loaded = (
+        f"{version.finished_at:%Y-%m-%d %H:%M UTC}" if version and version.finished_at else "never"
+    )
+    blocks: list[Block] = [
+        {"type": "header", "text": {"type": "plain_text", "text": "rumorbot"}},
+        _section(
+            "What is actually known about GPT-5 rumours, quoted from the sources. Mention me,"
+            " DM me, or use `/rumor ask`; `/rumor help` lists the rest."
+        ),
+        _context(
+            f"Corpus version {version.id if version else '—'}, loaded {loaded}"
+            f" · {len(sources)} sources"
+        ),
+        {"type": "divider"},
+        _section("*Sources*"),
+    ]
+    for s in sources[:HOME_SOURCES]:
+        who = " / ".join(escape_mrkdwn(x) for x in (s.outlet, s.author) if x) or "unknown outlet"
+        title = escape_mrkdwn(truncate(s.title, 150))
+        blocks.append(
+            _context(f"*{title}* — {who} · {_date(s.published)} · {s.tier or 'unclassified'}")
+        )
+    if len(sources) > HOME_SOURCES:
+        blocks.append(_context(f"…and {len(sources) - HOME_SOURCES} more: `/rumor sources`"))
+    blocks += [{"type": "divider"}, _section("*Topics followed in your channels*")]
+    if followed is None:
+        blocks.append(_context("Slack did not list your channels (the app needs channels:read)."))
+    for channel, topics in list((followed or {}).items())[:20]:
+        listed = ", ".join(escape_mrkdwn(t) for t in topics)
+        blocks.append(_context(f"<#{escape_mrkdwn(channel)}>: {listed}"))
+    if followed == {}:
+        blocks.append(
+            _context(
+                "None yet. In a channel, `/rumor follow Orion` posts there when"
+                " the sources on Orion change."
+            )
+        )
+    blocks += [{"type": "divider"}, _section("*Your last questions*")]
+    for q in asked:
+        badge = LABEL_BADGE.get(q.confidence, q.confidence)
+        question = escape_mrkdwn(truncate(q.question, 200))
+        blocks.append(_context(f"{badge} · {question} · {q.asked_at:%Y-%m-%d}"))
+    if not asked:
+        blocks.append(_context("None yet: ask me anything about GPT-5 rumours."))
+    return blocks[:MAX_HOME_BLOCKS]

@@ -248,6 +248,51 @@ def cmd_timeline(services: Services, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_follow(services: Services, args: argparse.Namespace) -> int:
+    from bot.digests import KIND, digests_for, quoted
+
+    if not args.dry_run:
+        print("digests are sent by `rumorbot serve`; --dry-run shows them", file=sys.stderr)
+        return 2
+    change = services.store.change(args.version)
+    if change is None:
+        print(
+            "No corpus change recorded" + (f" as version {args.version}." if args.version else ".")
+        )
+        return 1
+    if not _start_engine(services):
+        return 1
+    what = ", ".join(
+        f"{label} {' '.join(names)}"
+        for label, names in (
+            ("added", change.added),
+            ("changed", change.changed),
+            ("removed", change.removed),
+        )
+        if names
+    )
+    print(f"Corpus version {change.version}: {what}")
+    digests = digests_for(services, change, services.subscriptions.following())
+    if not digests:
+        print("No followed topic is touched: no channel would hear about it.")
+    for digest in digests:
+        status = services.subscriptions.status(KIND, change.version, digest.channel_id)
+        print(f"\n→ channel {digest.channel_id} ({status or 'not sent'})")
+        for news in digest.news:
+            print(f"  {news.topic}")
+            for said in news.picture:
+                print(f"    • {said}")
+            for source in news.sources:
+                when = source.published.isoformat() if source.published else "undated"
+                who = source.outlet or "unknown outlet"
+                print(f"    source: {source.title} — {who}, {when} ({source.tier})")
+            for passage in quoted(services, news):
+                print(f"    > {passage['excerpt'] or passage['text']}")
+                if passage["english"]:
+                    print(f"      {passage['english']}")
+    return 0
+
+
 def cmd_setup_model(services: Services, args: argparse.Namespace) -> int:
     from retrieval.translation.model import TranslatorModelError
 
@@ -353,6 +398,11 @@ def build_parser() -> argparse.ArgumentParser:
     timeline.add_argument("topic", nargs="+", help='e.g. "Opus 3.5", Orion, gpt2-chatbot')
     timeline.add_argument("--json", action="store_true", help="machine-readable")
     timeline.set_defaults(func=cmd_timeline)
+
+    follow = sub.add_parser("follow", help="the digests a corpus change sends to channels")
+    follow.add_argument("--dry-run", action="store_true", help="print them; send nothing")
+    follow.add_argument("--version", type=int, help="that corpus change (default: the last)")
+    follow.set_defaults(func=cmd_follow)
 
     serve = sub.add_parser("serve", help="run the Slack app (HTTP, or Socket Mode)")
     serve.add_argument("--port", type=int, help="HTTP port (default: $PORT, else 3000)")

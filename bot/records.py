@@ -51,6 +51,13 @@ def _write(method: Callable[..., T]) -> Callable[..., T]:
 
 
 @dataclass(frozen=True)
+class AskedQuestion:
+    question: str
+    confidence: str
+    asked_at: datetime
+
+
+@dataclass(frozen=True)
 class Unfinished:
     """An event answered while the database could not record it: recorded once it can."""
 
@@ -133,6 +140,17 @@ class AnswerRecords:
                 .limit(limit)
             ).all()
         return [(answer or {}).get("searched") or question for question, answer in rows]
+
+    def recent_questions(self, user_id: str, limit: int = 5) -> list[AskedQuestion]:
+        """A user's latest questions, newest first."""
+        with self.sessions() as session:
+            rows = session.execute(
+                select(AnswerLog.question, AnswerLog.confidence, AnswerLog.asked_at)
+                .where(AnswerLog.user_id == user_id)
+                .order_by(AnswerLog.id.desc())
+                .limit(limit)
+            ).all()
+        return [AskedQuestion(*row) for row in rows]
 
     @_write
     def mark_posted(self, answer_id: int, channel_id: str, message_ts: str | None) -> None:

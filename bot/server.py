@@ -27,6 +27,7 @@ from waitress.server import create_server
 
 from bot import gate
 from bot.app import create_app
+from bot.digests import deliver_digests
 from bot.listeners.events import recover
 from bot.services import Services
 
@@ -153,15 +154,17 @@ class RumorServer:
 
     def _recover(self, client: WebClient) -> None:
         # First right after loading (this replica's own earlier run, restarted mid-answer),
-        # then for replicas that died and were not restarted.
+        # then for replicas that died and were not restarted. The same sweep sends digests of
+        # corpus changes (a reload elsewhere, an ingest from the CLI) and retries failed ones.
         while not self.services.answers.ready:
             if self.stopping.wait(0.5):
                 return
         while True:
-            try:
-                recover(self.services, client)
-            except Exception:
-                log.warning("could not recover abandoned questions", exc_info=True)
+            for work in (recover, deliver_digests):
+                try:
+                    work(self.services, client)
+                except Exception:
+                    log.warning("%s failed this round", work.__name__, exc_info=True)
             if self.stopping.wait(RECOVER_SECONDS):
                 return
 

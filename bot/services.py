@@ -11,6 +11,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.following import Subscriptions
 from bot.metrics import Metrics
 from bot.records import AnswerRecords
 from bot.settings import Settings
@@ -55,6 +56,10 @@ class Services:
     @cached_property
     def records(self) -> AnswerRecords:
         return AnswerRecords(self.sessions, replica_owner(self.settings.data_dir))
+
+    @cached_property
+    def subscriptions(self) -> Subscriptions:
+        return Subscriptions(self.sessions, self.records.owner)
 
     @cached_property
     def metrics(self) -> Metrics:

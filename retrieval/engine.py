@@ -175,7 +175,7 @@ class AnswerEngine:
         self.refresh_english()
         return ReloadReport(ingest, build, snapshot.version, time.perf_counter() - started)
 
-    def _analyse(self, question: str) -> QueryAnalysis:
+    def analyse(self, question: str) -> QueryAnalysis:
         snapshot = self.snapshot
         return analyse(question, snapshot.corpus_text, snapshot.lexical, self.searcher.expander)
 
@@ -188,7 +188,7 @@ class AnswerEngine:
         newest first); a follow-up that names no topic of its own takes theirs."""
         started = time.perf_counter()
         snapshot, english = self.snapshot, self.english
-        context = follow_up(question, earlier, self._analyse) if earlier else None
+        context = follow_up(question, earlier, self.analyse) if earlier else None
         searched = context.searched if context else question
         result = self.searcher.search(snapshot, searched, english=english)
         answer = compose(snapshot, result, english, self.unit_vectors)

@@ -54,6 +54,8 @@ class IngestReport:
     passage_count: int = 0
     passages_added: int = 0
     passages_removed: int = 0
+    # Removed sources and passages that left the corpus, with their text: see CorpusVersion.gone.
+    gone: list[dict[str, Any]] = field(default_factory=list)
     duration_s: float = 0.0
 
     @property
@@ -160,6 +162,7 @@ class CorpusIngestor:
             elif source_id not in {p.source_id for p in prepared}:
                 report.removed.append(source_id)
                 report.passages_removed += len(source.passages)
+                report.gone.append(_gone(source, source.passages))
                 session.delete(source)
         session.flush()
         report.status = (
@@ -178,6 +181,7 @@ class CorpusIngestor:
         )
         version.skipped = [{"file": s.file, "reason": s.reason} for s in skipped]
         version.warnings = list(report.warnings)
+        version.gone = report.gone
         return report
 
     def _write_source(
@@ -211,6 +215,7 @@ class CorpusIngestor:
         }
         stale = set(old) - new_ids
         if stale:
+            report.gone.append(_gone(source, [old[i] for i in sorted(stale)]))
             session.execute(delete(Passage).where(Passage.id.in_(stale)))
             report.passages_removed += len(stale)
         for draft in item.passages:
@@ -224,6 +229,7 @@ class CorpusIngestor:
                         heading=draft.heading,
                         text=draft.text,
                         content_hash=draft.content_hash,
+                        added_in=version_id,
                     )
                 )
                 report.passages_added += 1
@@ -247,3 +253,15 @@ class CorpusIngestor:
                 )
         except Exception:  # the database itself may be what failed
             log.warning("could not record the failed ingest", exc_info=True)
+
+
+def _gone(source: Source, passages: list[Passage]) -> dict[str, Any]:
+    """A source's passages leaving the corpus, with what a digest needs to name them."""
+    return {
+        "source_id": source.id,
+        "title": source.title,
+        "outlet": source.outlet,
+        "published": source.published.isoformat() if source.published else None,
+        "tier": source.tier,
+        "passages": [{"heading": p.heading, "text": p.text} for p in passages],
+    }

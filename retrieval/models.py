@@ -75,6 +75,8 @@ class Passage(Base):
     heading: Mapped[str | None] = mapped_column(Text)
     text: Mapped[str] = mapped_column(Text)
     content_hash: Mapped[str] = mapped_column(String(64), index=True)
+    # The corpus version whose ingest brought this text: what a change digest quotes.
+    added_in: Mapped[int | None] = mapped_column(Integer)
 
     source: Mapped[Source] = relationship(back_populates="passages")
 
@@ -99,6 +101,9 @@ class CorpusVersion(Base):
     skipped: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
     warnings: Mapped[list[str]] = mapped_column(JSON, default=list)
     error: Mapped[str | None] = mapped_column(Text)
+    # What the change took away (removed sources, passages of changed ones that are gone),
+    # kept because the rows themselves are deleted: digests say what is no longer quoted.
+    gone: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
 
 
 class Embedding(Base):
@@ -190,3 +195,39 @@ class Translation(Base):
     problems: Mapped[list[str]] = mapped_column(JSON, default=list)
     tokens: Mapped[int] = mapped_column(Integer, default=0)
     seconds: Mapped[float | None] = mapped_column(Float)
+
+
+class FollowedTopic(Base):
+    """A topic a channel follows: it hears when a corpus change touches it."""
+
+    __tablename__ = "followed_topics"
+    __table_args__ = (
+        UniqueConstraint("channel_id", "topic_key", name="uq_followed_topics_channel_topic"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    channel_id: Mapped[str] = mapped_column(String(64))
+    topic: Mapped[str] = mapped_column(String(200))  # as typed (cleaned)
+    topic_key: Mapped[str] = mapped_column(String(200))  # folded, for "GPT-5" == "gpt-5"
+    followed_by: Mapped[str | None] = mapped_column(String(64))
+    followed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Notification(Base):
+    """A message rumorbot sends on its own after a corpus change (a channel's digest), claimed
+    by one replica and recorded as done only once Slack accepted it."""
+
+    __tablename__ = "notifications"
+
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)  # "digest"
+    corpus_version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    target: Mapped[str] = mapped_column(String(64), primary_key=True)  # channel id
+    owner: Mapped[str | None] = mapped_column(String(128))
+    claimed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # "claimed" → "posted"; "retry" after a transient failure; "failed" when Slack refused
+    # for good (not_in_channel, channel_not_found…) or the attempts ran out.
+    status: Mapped[str] = mapped_column(String(16), default="claimed")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    posted_ts: Mapped[str | None] = mapped_column(String(32))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

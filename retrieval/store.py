@@ -37,6 +37,29 @@ class PassageRow:
 
 
 @dataclass(frozen=True)
+class GonePassage:
+    """A passage that left the corpus, with its source as it was."""
+
+    source: SourceInfo
+    heading: str | None
+    text: str
+
+
+@dataclass(frozen=True)
+class CorpusChange:
+    """What one ingest changed: sources added, changed and removed, the passages it brought
+    and those it took away."""
+
+    version: int
+    finished_at: datetime | None
+    added: tuple[str, ...]
+    changed: tuple[str, ...]
+    removed: tuple[str, ...]
+    new: tuple[PassageRow, ...]
+    gone: tuple[GonePassage, ...]
+
+
+@dataclass(frozen=True)
 class VersionInfo:
     id: int
     finished_at: datetime | None
@@ -63,6 +86,41 @@ class CorpusStore:
     def sources(self) -> list[SourceInfo]:
         with self.sessions() as session:
             return _sources(session)
+
+    def change(self, version: int | None = None) -> CorpusChange | None:
+        """What the given version (or the latest that changed anything) changed."""
+        with self.sessions() as session:
+            query = select(CorpusVersion).where(CorpusVersion.status == "changed")
+            if version is not None:
+                query = query.where(CorpusVersion.id == version)
+            row = session.scalars(query.order_by(CorpusVersion.id.desc()).limit(1)).first()
+            if row is None:
+                return None
+            new = session.execute(
+                _PASSAGE_COLUMNS.where(Passage.added_in == row.id).order_by(
+                    Passage.source_id, Passage.position
+                )
+            ).all()
+            return CorpusChange(
+                row.id,
+                row.finished_at,
+                tuple(row.added or ()),
+                tuple(row.changed or ()),
+                tuple(row.removed or ()),
+                tuple(PassageRow(*r) for r in new),
+                tuple(_gone_passages(row.gone or [])),
+            )
+
+    def changes_since(self, when: datetime) -> list[int]:
+        """Versions that changed the corpus and finished after `when`, oldest first."""
+        with self.sessions() as session:
+            return list(
+                session.scalars(
+                    select(CorpusVersion.id)
+                    .where(CorpusVersion.status == "changed", CorpusVersion.finished_at >= when)
+                    .order_by(CorpusVersion.id)
+                )
+            )
 
     def snapshot(self) -> tuple[VersionInfo | None, list[SourceInfo], list[PassageRow]]:
         """Version, sources and passages read in one transaction, so they describe one corpus."""
@@ -108,15 +166,36 @@ def _sources(session: Session) -> list[SourceInfo]:
     ]
 
 
+_PASSAGE_COLUMNS = select(
+    Passage.id,
+    Passage.source_id,
+    Passage.position,
+    Passage.heading,
+    Passage.text,
+    Passage.content_hash,
+)
+
+
 def _passages(session: Session) -> list[PassageRow]:
-    rows = session.execute(
-        select(
-            Passage.id,
-            Passage.source_id,
-            Passage.position,
-            Passage.heading,
-            Passage.text,
-            Passage.content_hash,
-        ).order_by(Passage.source_id, Passage.position)
-    ).all()
+    rows = session.execute(_PASSAGE_COLUMNS.order_by(Passage.source_id, Passage.position)).all()
     return [PassageRow(*row) for row in rows]
+
+
+def _gone_passages(gone: list[dict]) -> list[GonePassage]:
+    out = []
+    for entry in gone:
+        published = entry.get("published")
+        source = SourceInfo(
+            id=entry["source_id"],
+            title=entry.get("title") or entry["source_id"],
+            outlet=entry.get("outlet"),
+            author=None,
+            url=None,
+            published=date.fromisoformat(published) if published else None,
+            language=None,
+            kind=None,
+            passage_count=len(entry.get("passages", [])),
+            tier=entry.get("tier"),
+        )
+        out += [GonePassage(source, p.get("heading"), p["text"]) for p in entry["passages"]]
+    return out

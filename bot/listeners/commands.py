@@ -1,4 +1,5 @@
-"""The `/rumor` slash command: ask, sources, help, reload (admins) and stats (admins)."""
+"""The `/rumor` slash command: ask, sources, timeline, follow / unfollow / following, help,
+reload (admins) and stats (admins)."""
 
 from __future__ import annotations
 
@@ -6,10 +7,12 @@ import logging
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
 
 from bot.blocks import (
     answer_blocks,
     answer_fallback,
+    following_text,
     help_blocks,
     reload_report_text,
     sources_blocks,
@@ -17,6 +20,8 @@ from bot.blocks import (
     timeline_blocks,
     usage_hint,
 )
+from bot.digests import deliver_digests
+from bot.following import FollowError, clean_topic
 from bot.listeners.answering import answer_and_log, failed, question_from
 from bot.records import DATABASE_DOWN
 from bot.services import Services
@@ -46,7 +51,17 @@ DATABASE_BUSY = (
     "Sorry, my database is unavailable right now; questions still work, try this in a minute."
 )
 TIMELINE_HINT = "Give a topic, e.g. `/rumor timeline Orion` or `/rumor timeline Opus 3.5`."
-VERBS = ("ask", "sources", "timeline", "reload", "stats", "help")
+VERBS = (
+    "ask",
+    "sources",
+    "timeline",
+    "follow",
+    "unfollow",
+    "following",
+    "reload",
+    "stats",
+    "help",
+)
 
 
 def parse(command: dict[str, Any]) -> tuple[str, str]:
@@ -87,10 +102,42 @@ def _acknowledgement(services: Services, command: dict[str, Any]) -> dict[str, A
         return {"text": refusal or stats_text(services.records.stats())}
     if verb == "sources":
         return {"blocks": sources(services), "text": "The sources in the corpus"}
+    if verb in ("follow", "unfollow", "following"):
+        return {"text": following(services, command, verb, rest)}
     return {"blocks": help_blocks(), "text": "How to use rumorbot"}
 
 
-def follow_up(services: Services, command: dict[str, Any], respond: Respond) -> None:
+def following(services: Services, command: dict[str, Any], verb: str, rest: str) -> str:
+    """Follow, unfollow and list a channel's topics: quick database work, answered in the ack
+    (privately: the channel hears about it through the digests, not through the command)."""
+    channel = command.get("channel_id") or ""
+    subscriptions = services.subscriptions
+    if verb == "following":
+        return following_text([f.topic for f in subscriptions.following([channel])])
+    if channel.startswith("D"):
+        return "Topics are followed by channels; run this in the channel that should hear."
+    try:
+        topic = clean_topic(question_from(rest))
+        if verb == "unfollow":
+            gone = subscriptions.unfollow(channel, topic)
+            state = "no longer follows" if gone else "does not follow"
+            return f"This channel {state} {escape_mrkdwn(topic)}."
+        topic, new = subscriptions.follow(channel, topic, command.get("user_id"))
+    except FollowError as exc:
+        return str(exc)
+    topic = escape_mrkdwn(topic)
+    if not new:
+        return f"This channel already follows {topic}."
+    log.info("channel=%s follows a new topic", channel)
+    return (
+        f":bell: This channel now follows *{topic}*: when a corpus change brings or removes"
+        f" passages about it, I post one digest here. `/rumor following` lists the topics."
+    )
+
+
+def follow_up(
+    services: Services, command: dict[str, Any], respond: Respond, client: WebClient
+) -> None:
     """The slow part, in the listener pool after the ack: answers, timelines, reloads."""
     verb, rest = parse(command)
     if verb == "ask" and (question := question_from(rest)):
@@ -98,7 +145,7 @@ def follow_up(services: Services, command: dict[str, Any], respond: Respond) -> 
     elif verb == "timeline" and (topic := question_from(rest)):
         timeline(services, respond, topic)
     elif verb == "reload" and not _admins_only(services, command["user_id"], "reload"):
-        reload(services, command, respond)
+        reload(services, command, respond, client)
 
 
 def ask(services: Services, command: dict[str, Any], respond: Respond, question: str) -> None:
@@ -134,7 +181,9 @@ def sources(services: Services) -> list[dict[str, Any]]:
     )
 
 
-def reload(services: Services, command: dict[str, Any], respond: Respond) -> None:
+def reload(
+    services: Services, command: dict[str, Any], respond: Respond, client: WebClient
+) -> None:
     user_id = command["user_id"]
     try:
         report = services.answers.reload(triggered_by=user_id)
@@ -149,7 +198,18 @@ def reload(services: Services, command: dict[str, Any], respond: Respond) -> Non
         return
     services.metrics.reloads.labels("ok").inc()
     services.background_translation.request()
-    respond(text=reload_report_text(report.ingest, report.served_version, report.duration_s))
+    text = reload_report_text(report.ingest, report.served_version, report.duration_s)
+    respond(text=text + digests_note(services, client))
+
+
+def digests_note(services: Services, client: WebClient) -> str:
+    """Digests to the channels the change concerns, sent now rather than at the next sweep."""
+    try:
+        sent = deliver_digests(services, client)
+    except Exception:
+        log.warning("could not send digests now; the recovery sweep will", exc_info=True)
+        return "\nDigests to following channels: will be sent shortly."
+    return f"\nDigests sent to {len(sent)} following channel(s)." if sent else ""
 
 
 def timeline(services: Services, respond: Respond, topic: str) -> None:
@@ -168,8 +228,8 @@ def register(app: App, services: Services) -> None:
     def on_rumor(command: dict[str, Any], ack: Ack) -> None:
         ack(**acknowledgement(services, command))
 
-    def then(command: dict[str, Any], respond: Respond) -> None:
-        follow_up(services, command, respond)
+    def then(command: dict[str, Any], respond: Respond, client: WebClient) -> None:
+        follow_up(services, command, respond, client)
 
     # Bolt's lazy listeners: the ack runs at once in the request's thread; `then` runs in the
     # listener pool, so a pool busy with answers never delays an ack past Slack's 3 seconds.

@@ -155,8 +155,8 @@ def register(app: App, services: Services) -> None:
     app.event("app_mention")(ack=ack_at_once, lazy=[on_mention])
     app.event("message")(ack=ack_at_once, lazy=[on_message])
 
-    # Registered last, so it only takes what nothing above handles (app_home_opened,
-    # member_joined_channel, reaction_added …): acked with 200, or Slack retries them and
+    # Registered after every other event listener, so it only takes what none handles
+    # (member_joined_channel, reaction_added …): acked with 200, or Slack retries them and
     # may turn the subscription off.
     @app.event(re.compile(".*"))
     def on_other_event() -> None:

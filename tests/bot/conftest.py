@@ -105,11 +105,13 @@ class SlackClient:
         }
         return self.post(json.dumps(envelope), "application/json", **kwargs)
 
-    def command(self, text: str, user_id: str = "UASKER", **kwargs: Any) -> Response:
+    def command(
+        self, text: str, user_id: str = "UASKER", channel_id: str = "C1", **kwargs: Any
+    ) -> Response:
         form = {
             "token": "legacy",
             "team_id": "T1",
-            "channel_id": "C1",
+            "channel_id": channel_id,
             "user_id": user_id,
             "command": "/rumor",
             "text": text,

@@ -136,8 +136,11 @@ def test_manifest_declares_what_the_app_uses() -> None:
     assert manifest["features"]["slash_commands"][0]["command"] == "/rumor"
     assert set(manifest["settings"]["event_subscriptions"]["bot_events"]) == {
         "app_mention",
+        "app_home_opened",
         "message.im",
     }
+    assert manifest["features"]["app_home"]["home_tab_enabled"] is True
     scopes = set(manifest["oauth_config"]["scopes"]["bot"])
     assert {"app_mentions:read", "chat:write", "commands", "im:history"} <= scopes
+    assert {"channels:read", "groups:read"} <= scopes  # App Home: users.conversations
     assert manifest["settings"]["interactivity"]["is_enabled"] is True

@@ -1,0 +1,74 @@
+"""The App Home tab, published when a user opens it."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import App
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.blocks import home_blocks
+from bot.services import Services
+
+log = logging.getLogger(__name__)
+
+SHOWN_QUESTIONS = 5
+MAX_CHANNEL_PAGES = 10  # 2,000 channels is plenty for a home tab
+
+
+def user_channels(client: WebClient, user_id: str) -> list[str] | None:
+    """The channels the user is in that the bot can see, or None when Slack will not say
+    (the workspace did not grant channels:read / groups:read)."""
+    channels: list[str] = []
+    cursor = None
+    try:
+        for _ in range(MAX_CHANNEL_PAGES):
+            page = client.users_conversations(
+                user=user_id,
+                types="public_channel,private_channel",
+                exclude_archived=True,
+                limit=200,
+                cursor=cursor,
+            )
+            channels += [c["id"] for c in page.get("channels", [])]
+            cursor = (page.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                break
+    except SlackApiError as exc:
+        log.warning("cannot list a user's channels for App Home: %s", exc.response.get("error"))
+        return None
+    return channels
+
+
+def publish_home(services: Services, client: WebClient, user_id: str) -> None:
+    channels = user_channels(client, user_id)
+    followed: dict[str, list[str]] | None = None
+    if channels is not None:
+        followed = {}
+        for f in services.subscriptions.following(channels):
+            followed.setdefault(f.channel_id, []).append(f.topic)
+    blocks = home_blocks(
+        services.store.current_version(),
+        services.store.sources(),
+        followed,
+        services.records.recent_questions(user_id, SHOWN_QUESTIONS),
+    )
+    client.views_publish(user_id=user_id, view={"type": "home", "blocks": blocks})
+
+
+def register(app: App, services: Services) -> None:
+    def ack_at_once() -> None:
+        pass
+
+    def on_home_opened(event: dict[str, Any], client: WebClient) -> None:
+        if event.get("tab") != "home":
+            return  # the Messages tab: nothing to publish
+        try:
+            publish_home(services, client, event["user"])
+        except Exception:
+            log.exception("could not publish App Home for a user")
+            services.metrics.errors.labels("home").inc()
+
+    app.event("app_home_opened")(ack=ack_at_once, lazy=[on_home_opened])
