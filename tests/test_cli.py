@@ -120,3 +120,23 @@ def test_translator_off_says_nothing_of_english(env: dict[str, str]) -> None:
     assert answer["translations"] == "off"
     assert "pending" not in rumorbot("ask", "why was Opus 3.5 not released?", env=off).stdout
     assert "off" in rumorbot("translate", env=off).stderr
+
+
+def test_follow_dry_run_prints_the_digest_and_sends_nothing(
+    env: dict[str, str], corpus_dir: Path
+) -> None:
+    from bot.following import Subscriptions
+    from retrieval.db import make_engine, session_factory
+
+    assert rumorbot("ingest", env=env).returncode == 0
+    database = make_engine(f"sqlite:///{Path(env['RUMORBOT_DATA_DIR']) / 'rumorbot.sqlite3'}")
+    Subscriptions(session_factory(database)).follow("C1", "Orion", "U1")
+    database.dispose()
+    news = "据 Example Wire 报道，Orion 的训练已经在今年秋天完成，并将以新的名字发布。"
+    (corpus_dir / "005_orion.md").write_text(f"---\ntitle: Orion 的新消息\n---\n\n{news}\n")
+    assert rumorbot("ingest", env=env).returncode == 0
+    result = rumorbot("follow", "--dry-run", env=env)
+    assert result.returncode == 0, result.stderr
+    assert "Corpus version 2: added 005_orion.md" in result.stdout
+    assert "→ channel C1 (not sent)" in result.stdout and f"> {news}" in result.stdout
+    assert rumorbot("follow", env=env).returncode == 2  # sending is `serve`'s job
