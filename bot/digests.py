@@ -25,6 +25,7 @@ KIND = "digest"
 # A change older than this is not announced late (a replica that was down for a day).
 DIGEST_WINDOW = timedelta(hours=1)
 QUOTES_PER_TOPIC = 3
+DONE = ("posted", "failed")
 # Slack errors that no retry fixes: the channel is gone, closed or not ours to post in.
 PERMANENT = frozenset(
     {"channel_not_found", "not_in_channel", "is_archived", "restricted_action", "invalid_auth"}
@@ -99,25 +100,29 @@ def quoted(services: Services, news: TopicNews) -> list[dict[str, Any]]:
     return out
 
 
-def pending_digests(services: Services) -> list[Digest]:
-    """Digests of recent changes that the served corpus already includes."""
+def pending_digests(services: Services) -> dict[int, list[Digest]]:
+    """Digests of recent changes that the served corpus already includes, by version (a
+    version that touches no followed topic has none)."""
     served = services.answers.snapshot.version
     follows = services.subscriptions.following()
     if not follows:
-        return []
-    digests = []
+        return {}
+    pending = {}
     for version in services.store.changes_since(utcnow() - DIGEST_WINDOW):
+        if version in services.subscriptions.settled or version > served:
+            continue
         change = services.store.change(version)
-        if change is not None and version <= served:
-            digests += digests_for(services, change, follows)
-    return digests
+        if change is not None:
+            pending[version] = digests_for(services, change, follows)
+    return pending
 
 
 def deliver_digests(services: Services, client: WebClient) -> list[Digest]:
     """Post what is pending and not yet claimed; returns the digests this process posted."""
     posted = []
     subscriptions = services.subscriptions
-    for digest in pending_digests(services):
+    pending = pending_digests(services)
+    for digest in (d for digests in pending.values() for d in digests):
         version, channel = digest.change.version, digest.channel_id
         if not subscriptions.claim(KIND, version, channel):
             continue
@@ -153,4 +158,9 @@ def deliver_digests(services: Services, client: WebClient) -> list[Digest]:
             len(digest.news),
         )
         posted.append(digest)
+    # A change whose every digest is sent or given up needs no more looking at (the sweep
+    # would otherwise match every followed topic against it every 20 s for an hour).
+    for version, digests in pending.items():
+        if all(subscriptions.status(KIND, version, d.channel_id) in DONE for d in digests):
+            subscriptions.settled.add(version)
     return posted

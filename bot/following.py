@@ -52,6 +52,8 @@ class Subscriptions:
     def __init__(self, sessions: sessionmaker[Session], owner: str = "local:run"):
         self.sessions = sessions
         self.owner = owner
+        # Corpus versions whose notifications are all sent or given up: not looked at again.
+        self.settled: set[int] = set()
 
     # -- topics ----------------------------------------------------------------
 
