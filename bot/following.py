@@ -133,16 +133,11 @@ class Subscriptions:
 
     def claim(self, kind: str, version: int, target: str) -> bool:
         """True for the one process (on any replica) that should send this notification now."""
-        key = (
-            Notification.kind == kind,
-            Notification.corpus_version == version,
-            Notification.target == target,
-        )
         return claim(
             self.sessions,
             Notification(kind=kind, corpus_version=version, target=target, owner=self.owner),
             update(Notification)
-            .where(*key, self._open())
+            .where(*_key(kind, version, target), self._open())
             .values(owner=self.owner, claimed_at=utcnow(), status="claimed"),
         )
 
@@ -154,11 +149,7 @@ class Subscriptions:
         "failed". Returns the new status."""
         with self.sessions() as session:
             attempts = session.scalar(
-                select(Notification.attempts).where(
-                    Notification.kind == kind,
-                    Notification.corpus_version == version,
-                    Notification.target == target,
-                )
+                select(Notification.attempts).where(*_key(kind, version, target))
             )
         status = "retry" if retry and (attempts or 0) + 1 < MAX_ATTEMPTS else "failed"
         self._finish(kind, version, target, status=status, error=error[:500])
@@ -168,11 +159,7 @@ class Subscriptions:
         with self.sessions.begin() as session:
             session.execute(
                 update(Notification)
-                .where(
-                    Notification.kind == kind,
-                    Notification.corpus_version == version,
-                    Notification.target == target,
-                )
+                .where(*_key(kind, version, target))
                 .values(
                     attempts=Notification.attempts + 1,
                     finished_at=utcnow(),
@@ -182,10 +169,12 @@ class Subscriptions:
 
     def status(self, kind: str, version: int, target: str) -> str | None:
         with self.sessions() as session:
-            return session.scalar(
-                select(Notification.status).where(
-                    Notification.kind == kind,
-                    Notification.corpus_version == version,
-                    Notification.target == target,
-                )
-            )
+            return session.scalar(select(Notification.status).where(*_key(kind, version, target)))
+
+
+def _key(kind: str, version: int, target: str) -> tuple:
+    return (
+        Notification.kind == kind,
+        Notification.corpus_version == version,
+        Notification.target == target,
+    )
