@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.text import clean_text
-from retrieval.db import claim
+from retrieval.db import claim, left_behind
 from retrieval.lexical import fold
 from retrieval.models import FollowedTopic, Notification, utcnow
 
@@ -112,20 +112,15 @@ class Subscriptions:
 
     def _open(self):
         """Notifications no live process holds and that may still be sent: waiting for a
-        retry, or claimed by a process that died (stale, or an earlier run of this replica)."""
-        replica = self.owner.split(":", 1)[0]
+        retry, or claimed by a process that died."""
         return and_(
             Notification.posted_ts.is_(None),
             or_(
                 Notification.status == "retry",
                 and_(
                     Notification.status == "claimed",
-                    or_(
-                        Notification.claimed_at < utcnow() - STALE_NOTICE,
-                        and_(
-                            Notification.owner.like(f"{replica}:%"),
-                            Notification.owner != self.owner,
-                        ),
+                    left_behind(
+                        Notification.owner, Notification.claimed_at, self.owner, STALE_NOTICE
                     ),
                 ),
             ),

@@ -14,7 +14,7 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from retrieval.db import claim
+from retrieval.db import claim, left_behind
 from retrieval.models import AnswerLog, Feedback, HandledEvent, utcnow
 
 T = TypeVar("T")
@@ -194,16 +194,11 @@ class AnswerRecords:
         return Stats(sum(by_label.values()), by_label, votes.get(1, 0), votes.get(-1, 0))
 
     def _abandoned(self):
-        """Unfinished claims no live process holds: older than STALE_CLAIM, or left by an
-        earlier run of this replica (killed or restarted mid-answer)."""
-        replica = self.owner.split(":", 1)[0]
+        """Unfinished claims no live process holds (killed or restarted mid-answer)."""
         return and_(
             HandledEvent.done_at.is_(None),
             HandledEvent.posted_ts.is_(None),
-            or_(
-                HandledEvent.received_at < utcnow() - STALE_CLAIM,
-                and_(HandledEvent.owner.like(f"{replica}:%"), HandledEvent.owner != self.owner),
-            ),
+            left_behind(HandledEvent.owner, HandledEvent.received_at, self.owner, STALE_CLAIM),
         )
 
     @_write

@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine, Update, create_engine, event, text
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    Update,
+    and_,
+    create_engine,
+    event,
+    or_,
+    text,
+)
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, InstrumentedAttribute, Session, sessionmaker
+
+from retrieval.models import utcnow
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -69,3 +82,18 @@ def claim(sessions: sessionmaker[Session], row: DeclarativeBase, takeover: Updat
         pass
     with sessions.begin() as session:
         return session.execute(takeover).rowcount == 1
+
+
+def left_behind(
+    owner_column: InstrumentedAttribute,
+    claimed_at: InstrumentedAttribute,
+    owner: str,
+    stale: timedelta,
+) -> ColumnElement[bool]:
+    """A claim no live process holds: taken longer ago than `stale`, or by an earlier run of
+    this replica (`owner` is "<replica>:<run>"; the earlier run was killed or restarted)."""
+    replica = owner.split(":", 1)[0]
+    return or_(
+        claimed_at < utcnow() - stale,
+        and_(owner_column.like(f"{replica}:%"), owner_column != owner),
+    )
