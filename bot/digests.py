@@ -9,11 +9,11 @@ from datetime import timedelta
 from typing import Any
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from bot.blocks import digest_blocks, digest_fallback
 from bot.following import Followed, topic_key
 from bot.services import Services
+from bot.slack_errors import UNFIXABLE_SLACK_ERRORS, slack_error
 from retrieval.following import TopicNews, topic_news
 from retrieval.models import utcnow
 from retrieval.quoting import best_sentence, excerpt
@@ -26,10 +26,6 @@ KIND = "digest"
 DIGEST_WINDOW = timedelta(hours=1)
 QUOTES_PER_TOPIC = 3
 DONE = ("posted", "failed")
-# Slack errors that no retry fixes: the channel is gone, closed or not ours to post in.
-PERMANENT = frozenset(
-    {"channel_not_found", "not_in_channel", "is_archived", "restricted_action", "invalid_auth"}
-)
 
 
 @dataclass
@@ -137,10 +133,10 @@ def deliver_digests(services: Services, client: WebClient) -> list[Digest]:
                 unfurl_media=False,
             )
         except Exception as exc:
-            error = exc.response.get("error", "") if isinstance(exc, SlackApiError) else ""
+            error = slack_error(exc)
             reason = error or type(exc).__name__
             status = subscriptions.failed(
-                KIND, version, channel, reason, retry=error not in PERMANENT
+                KIND, version, channel, reason, retry=error not in UNFIXABLE_SLACK_ERRORS
             )
             log.warning(
                 "digest for corpus version %s to channel=%s failed (%s); %s",

@@ -14,19 +14,10 @@ from bot.blocks import answer_blocks, answer_fallback, usage_hint
 from bot.listeners.answering import answer_and_log, failed, question_from
 from bot.records import DATABASE_DOWN
 from bot.services import Services
+from bot.slack_errors import UNFIXABLE_SLACK_ERRORS, slack_error
 
 log = logging.getLogger(__name__)
 
-# Slack errors no retry or apology can fix: where the answer could not go, neither can one.
-UNFIXABLE_SLACK_ERRORS = {
-    "not_in_channel",
-    "channel_not_found",
-    "is_archived",
-    "invalid_auth",
-    "account_inactive",
-    "token_revoked",
-    "missing_scope",
-}
 # Message subtypes that are a person saying something new; edits, joins and bot posts are not.
 ANSWERED_SUBTYPES = {None, "thread_broadcast", "file_share"}
 
@@ -103,7 +94,7 @@ def post_answer(
         return response.get("ts"), answer_id
     except SlackApiError as exc:
         # Not retried: the client already retried 429s, dropped connections and 5xx.
-        error = exc.response.get("error") if exc.response is not None else None
+        error = slack_error(exc)
         log.error("Slack refused the answer event_id=%s error=%s", event_id, error)
         services.metrics.errors.labels("slack_api").inc()
         if error not in UNFIXABLE_SLACK_ERRORS:
@@ -131,7 +122,7 @@ def _apologise(client: WebClient, channel: str, thread_ts: str, text: str) -> st
     try:
         return client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=text).get("ts")
     except SlackApiError as exc:
-        log.error("could not post the apology either: %s", exc.response.get("error"))
+        log.error("could not post the apology either: %s", slack_error(exc))
         return None
 
 

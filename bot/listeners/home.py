@@ -11,6 +11,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.blocks import home_blocks
 from bot.services import Services
+from bot.slack_errors import slack_error
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +38,7 @@ def user_channels(client: WebClient, user_id: str) -> list[str] | None:
             if not cursor:
                 break
     except SlackApiError as exc:
-        log.warning("cannot list a user's channels for App Home: %s", exc.response.get("error"))
+        log.warning("cannot list a user's channels for App Home: %s", slack_error(exc))
         return None
     return channels
 
