@@ -44,15 +44,23 @@ def _date(value: str | date | None) -> str:
     return value if isinstance(value, str) else value.isoformat()
 
 
-def citation(number: int, passage: dict[str, Any]) -> str:
-    title = escape_mrkdwn(passage["title"])
-    url = passage.get("url")
+def _titled(title: str, url: str | None) -> str:
+    """A source's title, escaped: linked when it has a URL, else in bold."""
+    safe = escape_mrkdwn(title)
     # A URL from our own corpus, but still: no "|" or ">" may end the link early.
-    linked = f"<{escape_mrkdwn(url).replace('|', '%7C')}|{title}>" if url else f"*{title}*"
-    who = " / ".join(escape_mrkdwn(x) for x in (passage.get("outlet"), passage.get("author")) if x)
+    return f"<{escape_mrkdwn(url).replace('|', '%7C')}|{safe}>" if url else f"*{safe}*"
+
+
+def _byline(outlet: str | None, author: str | None) -> str:
+    return " / ".join(escape_mrkdwn(x) for x in (outlet, author) if x) or "unknown outlet"
+
+
+def citation(number: int, passage: dict[str, Any]) -> str:
+    linked = _titled(passage["title"], passage.get("url"))
+    who = _byline(passage.get("outlet"), passage.get("author"))
     kind = passage.get("tier") or KIND_TIER.get(passage.get("kind") or "", "source")
     when = _date(passage.get("published"))
-    return f"[{number}] {linked} — {who or 'unknown outlet'}, {when} ({kind})"
+    return f"[{number}] {linked} — {who}, {when} ({kind})"
 
 
 def quote_text(passage: dict[str, Any]) -> str:
@@ -216,9 +224,8 @@ def sources_blocks(
         return [_section("The corpus is empty. An admin can run `/rumor reload`.")]
     blocks: list[Block] = [_section(f"*{len(sources)} sources* in the corpus:")]
     for s in sources[: MAX_BLOCKS - 3]:
-        title = escape_mrkdwn(s.title)
-        title = f"<{escape_mrkdwn(s.url).replace('|', '%7C')}|{title}>" if s.url else f"*{title}*"
-        who = " / ".join(escape_mrkdwn(x) for x in (s.outlet, s.author) if x) or "unknown outlet"
+        title = _titled(s.title, s.url)
+        who = _byline(s.outlet, s.author)
         if s.id in english:
             title += f"\n_{escape_mrkdwn(' '.join(english[s.id].split()))}_ (machine translation)"
         blocks.append(
@@ -304,12 +311,9 @@ def stats_text(stats: Stats) -> str:
 
 
 def _source_line(source: SourceInfo, what: str) -> str:
-    title = escape_mrkdwn(source.title)
-    linked = f"<{escape_mrkdwn(source.url).replace('|', '%7C')}|{title}>" if source.url else title
-    who = " / ".join(escape_mrkdwn(x) for x in (source.outlet, source.author) if x)
-    return f"{what}: *{linked}* — {who or 'unknown outlet'}, {_date(source.published)}" + (
-        f" ({source.tier})" if source.tier else ""
-    )
+    linked, who = _titled(source.title, source.url), _byline(source.outlet, source.author)
+    tier = f" ({source.tier})" if source.tier else ""
+    return f"{what}: {linked} — {who}, {_date(source.published)}{tier}"
 
 
 def digest_blocks(
@@ -389,7 +393,7 @@ def home_blocks(
         _section("*Sources*"),
     ]
     for s in sources[:HOME_SOURCES]:
-        who = " / ".join(escape_mrkdwn(x) for x in (s.outlet, s.author) if x) or "unknown outlet"
+        who = _byline(s.outlet, s.author)
         title = escape_mrkdwn(truncate(s.title, 150))
         blocks.append(
             _context(f"*{title}* — {who} · {_date(s.published)} · {s.tier or 'unclassified'}")
