@@ -8,6 +8,7 @@ import logging
 import sys
 import time
 from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 
 from bot.blocks import MT_NOTE, PENDING_NOTE, UNCHECKED_NOTE, as_of_text
@@ -72,7 +73,7 @@ def format_sources(
     lines = []
     for s in sources:
         who = " / ".join(x for x in (s.outlet, s.author) if x) or "unknown outlet"
-        when = s.published.isoformat() if s.published else "undated"
+        when = _when(s.published)
         title = s.title
         if english and s.id in english:
             title += f"\n  EN: {english[s.id]}"
@@ -118,8 +119,8 @@ def _english_lines(quote: Quote, translations_on: bool) -> list[str]:
     return lines
 
 
-def _when(quote: Quote) -> str:
-    return quote.published.isoformat() if quote.published else "undated"
+def _when(published: date | None) -> str:
+    return published.isoformat() if published else "undated"
 
 
 def format_answer(answer: Answer) -> str:
@@ -131,7 +132,7 @@ def format_answer(answer: Answer) -> str:
     cited = answer.citations()
     for quote in shown:
         text = (quote.excerpt or quote.text).replace(quote.highlight, f"»{quote.highlight}«", 1)
-        lines.append(f"[{cited[quote.source_file]}] {text} ({_when(quote)})")
+        lines.append(f"[{cited[quote.source_file]}] {text} ({_when(quote.published)})")
         if english:
             lines.extend(_english_lines(quote, answer.translations))
         lines.append("")
@@ -140,7 +141,8 @@ def format_answer(answer: Answer) -> str:
         number = cited[file]
         who = " / ".join(x for x in (quote.outlet, quote.author) if x)
         link = f" <{quote.url}>" if quote.url else ""
-        lines.append(f"  [{number}] {quote.title} — {who}, {_when(quote)} ({quote.tier}){link}")
+        when = _when(quote.published)
+        lines.append(f"  [{number}] {quote.title} — {who}, {when} ({quote.tier}){link}")
     note = f" Note: {answer.span_note}." if answer.span_note else ""
     lines.append(f"Corpus version {answer.corpus_version}; {as_of_text(answer.to_json())}.{note}")
     if english and any(q.english for q in shown):
@@ -283,8 +285,7 @@ def cmd_follow(services: Services, args: argparse.Namespace) -> int:
             for said in news.picture:
                 print(f"    • {said}")
             for source in news.sources:
-                when = source.published.isoformat() if source.published else "undated"
-                who = source.outlet or "unknown outlet"
+                who, when = source.outlet or "unknown outlet", _when(source.published)
                 print(f"    source: {source.title} — {who}, {when} ({source.tier})")
             for passage in quoted(services, news):
                 print(f"    > {passage['excerpt'] or passage['text']}")
