@@ -223,6 +223,11 @@ def decide(evidence: Evidence) -> tuple[str, str]:
             f"the corpus never mentions {', '.join(evidence.missing_entities)}; "
             "the quotes are only related"
         )
+    unnamed = [idea for idea in evidence.unanswered if idea in evidence.entities]
+    if unnamed:
+        # A name the corpus has but none of the quotes does ("API" in a question on what
+        # GPT-5's API costs): the quotes are about something else.
+        return "low", f"no quote mentions {_listed(tuple(unnamed))}; the quotes are only related"
     if not evidence.lexical_match:
         return "low", "no passage shares the question's terms; the quotes are only loosely related"
     supports = list(evidence.supports)

@@ -32,6 +32,11 @@ def _stemmer():
     return snowballstemmer.stemmer("english")
 
 
+def stem(word: str) -> str:
+    """An English word's stem ("takeaways" → "takeaway", "released" → "releas")."""
+    return _stemmer().stemWord(word)
+
+
 @cache
 def abbreviations() -> dict[str, str]:
     text = resources.files("retrieval").joinpath("data/abbreviations.tsv").read_text("utf-8")

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from retrieval.embedding import Embedder
-from retrieval.english import EnglishSide, spell_out
+from retrieval.english import EnglishSide, spell_out, stem
 from retrieval.expansion import QueryExpander
 from retrieval.index import IndexSnapshot
 from retrieval.lexical import (
@@ -31,6 +31,7 @@ from retrieval.lexical import (
 from retrieval.store import PassageRow, SourceInfo
 
 MAX_QUESTION_CHARS = 2000
+MIN_STEM = 4  # an English word's stem counts as one of its forms from this length on
 # Weights of (today's fused score, e5 on the renderings, BM25 on the renderings) for English
 # questions, measured on dev and the hold-out (README, "How answers are found").
 ENGLISH_WEIGHTS = (0.3, 0.5, 0.2)
@@ -180,7 +181,11 @@ def analyse(
         for word in dict.fromkeys(re.findall(r"[a-z][a-z0-9*.-]*", normalise(text))):
             if word in EN_STOPWORDS or word in entity_text or len(word) < 3:
                 continue
-            groups.append((word, frozenset({word, *expander.expand(word)})))
+            # Its stem too, so "takeaways" finds "takeaway" and "releasing" finds "released";
+            # a stem too short to be telling ("us", "ran") is left out.
+            root = stem(word) if word.isalpha() else word
+            forms = {word, *expander.expand(word)} | ({root} if len(root) >= MIN_STEM else set())
+            groups.append((word, frozenset(forms)))
     tokens = tokenize(text)
     if not chinese:
         tokens += [t for term in expander.expand(text) for t in tokenize(term)]

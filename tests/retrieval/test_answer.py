@@ -208,3 +208,13 @@ def test_transcript_runs_near_the_end_are_not_cut_short() -> None:
     runs = units(transcript)
     assert runs[-1].endswith("第11段话说了些内容")
     assert min(len(r) for r in runs) >= 30  # never "Opus 3.5" alone
+
+
+def test_an_english_idea_is_found_by_its_stem(answers: AnswerEngine) -> None:
+    analysis = _analysis(answers, "what are the takeaways for people working in AI")
+    text = "如果你是 AI 从业者,这件事至少有三个 takeaway:第一……"
+    assert "takeaways" not in analysis.judge(text)[1]
+    assert "people" in analysis.judge(text)[1]  # a stem is a form of the word, not a synonym
+    releasing = _analysis(answers, "when is it releasing")
+    assert releasing.ideas == ("releasing",)
+    assert releasing.judge("Orion was released in February") == (1.0, ())

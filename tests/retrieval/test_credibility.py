@@ -152,3 +152,15 @@ def test_answers_show_span_and_tiers(answers: AnswerEngine) -> None:
     # Quotes spanning years stay best first (the best answers); each shows its date instead.
     scores = [q.score for q in answer.shown()]
     assert scores == sorted(scores, reverse=True)
+
+
+def test_what_the_quotes_leave_unsaid_caps_the_label() -> None:
+    # "What did Mark Chen reply to Tworek?": the quotes have the complaint, not a reply.
+    strong = strong_evidence(support("The Information", "report", "cnBeta"))
+    assert decide(strong)[0] == "high"
+    no_reply = replace(strong, entities=("Chen",), unanswered=("reply",))
+    label, reason = decide(no_reply)
+    assert label == "medium" and reason.endswith("no quote mentions “reply”")
+    # A name the corpus has but no quote mentions ("API" beside GPT-5's price): low.
+    no_api = replace(strong, entities=("GPT-5", "API"), unanswered=("API", "cost"))
+    assert decide(no_api) == ("low", "no quote mentions “API”; the quotes are only related")
