@@ -12,6 +12,7 @@ from retrieval.answer import SHOWN_QUOTES, citation_numbers
 from retrieval.following import TopicNews
 from retrieval.ingest import IngestReport
 from retrieval.lexical import has_cjk
+from retrieval.recheck import Revision
 from retrieval.store import CorpusChange, SourceInfo, VersionInfo
 from retrieval.timeline import TimelineEntry
 
@@ -149,9 +150,14 @@ def answer_blocks(
     blocks: list[Block] = [
         _section(f"{badge} — {escape_mrkdwn(answer['reason'])}\n*Q:* {question}"),
     ]
+    if answer.get("receipt"):
+        # Kept with the answer, so a language toggle or a share shows it too.
+        blocks.insert(0, _context(f":arrows_counterclockwise: {escape_mrkdwn(answer['receipt'])}"))
     if answer.get("context"):
         topic = escape_mrkdwn(truncate(answer["context"], 100))
         blocks.append(_context(f":thread: Taking “{topic}” from earlier in this thread"))
+    if answer.get("newest"):
+        blocks.append(_context(f":calendar: {escape_mrkdwn(answer['newest'])}"))
     passages = shown_passages(answer)
     if not passages:
         blocks.append(
@@ -164,7 +170,8 @@ def answer_blocks(
         rendering = english_text(passage, translations_on) if show_english else None
         english_part = f"\n{rendering}" if rendering else ""
         # The date on every quote: quotes stay in order of relevance, not of time.
-        marker = f" [{number}] _{_date(passage.get('published'))}_"
+        older = " · _older_" if passage.get("older") else ""
+        marker = f" [{number}] _{_date(passage.get('published'))}_{older}"
         budget = SECTION_LIMIT - len(marker) - len(english_part)
         blocks.append(_section(truncate(quote_text(passage), budget) + marker + english_part))
     if passages:
@@ -210,6 +217,16 @@ def _button(label: str, action_id: str, answer_id: int, style: str | None = None
 def answer_fallback(answer: dict[str, Any]) -> str:
     """Notification text: plain, short, escaped."""
     return escape_mrkdwn(f"{answer['confidence']} confidence: {answer['reason']}")
+
+
+def correction_reply(user_id: str, question: str, revision: Revision) -> str:
+    """The one reply in an answer's thread that tells its asker the answer changed."""
+    if revision.label_changed:
+        what = f"{revision.was.capitalize()} → {revision.now.capitalize()}"
+    else:
+        what = "new sources" if revision.new else "quoted passages changed"
+    asked = escape_mrkdwn(truncate(question, 150))
+    return f"<@{user_id}> the sources changed, so I updated my answer to “{asked}” above ({what})."
 
 
 def sources_blocks(

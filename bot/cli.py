@@ -125,6 +125,8 @@ def _when(published: date | None) -> str:
 
 def format_answer(answer: Answer) -> str:
     lines = [f"[{answer.confidence.upper()}] {answer.reason}", ""]
+    if answer.newest:
+        lines[1:1] = [answer.newest]
     if not answer.quotes:
         lines.append("No passage in the corpus answers this.")
     shown = answer.shown()
@@ -132,7 +134,8 @@ def format_answer(answer: Answer) -> str:
     cited = answer.citations()
     for quote in shown:
         text = (quote.excerpt or quote.text).replace(quote.highlight, f"»{quote.highlight}«", 1)
-        lines.append(f"[{cited[quote.source_file]}] {text} ({_when(quote.published)})")
+        older = ", older" if quote.older else ""
+        lines.append(f"[{cited[quote.source_file]}] {text} ({_when(quote.published)}{older})")
         if english:
             lines.extend(_english_lines(quote, answer.translations))
         lines.append("")
@@ -278,7 +281,7 @@ def cmd_follow(services: Services, args: argparse.Namespace) -> int:
     if not digests:
         print("No followed topic is touched: no channel would hear about it.")
     for digest in digests:
-        status = services.subscriptions.status(KIND, change.version, digest.channel_id)
+        status = services.notifications.status(KIND, change.version, digest.channel_id)
         print(f"\n→ channel {digest.channel_id} ({status or 'not sent'})")
         for news in digest.news:
             print(f"  {news.topic}")
@@ -291,6 +294,47 @@ def cmd_follow(services: Services, args: argparse.Namespace) -> int:
                 print(f"    > {passage['excerpt'] or passage['text']}")
                 if passage["english"]:
                     print(f"      {passage['english']}")
+    return 0
+
+
+def cmd_recheck(services: Services, args: argparse.Namespace) -> int:
+    from bot.corrections import PACE_SECONDS, correct, plan_recheck
+    from retrieval.recheck import describe_source
+
+    if not args.dry_run and not services.settings.recheck:
+        print("RUMORBOT_RECHECK is off: past answers are not edited", file=sys.stderr)
+        return 2
+    if not _start_engine(services):
+        return 1
+    version = services.answers.snapshot.version
+    plan = plan_recheck(services, version)
+    days = services.settings.recheck_days
+    print(f"Corpus version {version}, answers of the last {days} days: {plan.summary()}")
+    for correction in plan.corrections:
+        logged, revision = correction.logged, correction.revision
+        print(f"\n#{logged.id} in {logged.channel_id}: “{logged.question}”")
+        print(f"  {revision.was} → {revision.now}: {revision.answer['reason']}")
+        for sign, passages in (("+", revision.new), ("-", revision.gone)):
+            for passage in passages:
+                print(f"  {sign} {describe_source(passage)}: {passage['text'][:60]}…")
+    if args.dry_run or not plan.corrections:
+        return 0
+    token = services.settings.slack_bot_token
+    if token is None:
+        print("error: SLACK_BOT_TOKEN is not set; --dry-run needs none", file=sys.stderr)
+        return 2
+    from slack_sdk import WebClient
+
+    from bot.app import configure_client
+
+    client = WebClient(token=token.get_secret_value())
+    configure_client(client, services.settings)
+    made = 0
+    for correction in plan.corrections:
+        if correct(services, client, correction, version):
+            made += 1
+            time.sleep(PACE_SECONDS)
+    print(f"\n{made} of {len(plan.corrections)} corrected (the others: see the log).")
     return 0
 
 
@@ -404,6 +448,12 @@ def build_parser() -> argparse.ArgumentParser:
     follow.add_argument("--dry-run", action="store_true", help="print them; send nothing")
     follow.add_argument("--version", type=int, help="that corpus change (default: the last)")
     follow.set_defaults(func=cmd_follow)
+
+    recheck = sub.add_parser(
+        "recheck", help="correct past answers that the last corpus change altered, in Slack"
+    )
+    recheck.add_argument("--dry-run", action="store_true", help="print them; touch no message")
+    recheck.set_defaults(func=cmd_recheck)
 
     serve = sub.add_parser("serve", help="run the Slack app (HTTP, or Socket Mode)")
     serve.add_argument("--port", type=int, help="HTTP port (default: $PORT, else 3000)")

@@ -25,7 +25,6 @@ KIND = "digest"
 # A change older than this is not announced late (a replica that was down for a day).
 DIGEST_WINDOW = timedelta(hours=1)
 QUOTES_PER_TOPIC = 3
-DONE = ("posted", "failed")
 
 
 @dataclass
@@ -105,7 +104,7 @@ def pending_digests(services: Services) -> dict[int, list[Digest]]:
         return {}
     pending = {}
     for version in services.store.changes_since(utcnow() - DIGEST_WINDOW):
-        if version in services.subscriptions.settled or version > served:
+        if (KIND, version) in services.notifications.settled or version > served:
             continue
         change = services.store.change(version)
         if change is not None:
@@ -116,11 +115,11 @@ def pending_digests(services: Services) -> dict[int, list[Digest]]:
 def deliver_digests(services: Services, client: WebClient) -> list[Digest]:
     """Post what is pending and not yet claimed; returns the digests this process posted."""
     posted = []
-    subscriptions = services.subscriptions
+    notifications = services.notifications
     pending = pending_digests(services)
     for digest in (d for digests in pending.values() for d in digests):
         version, channel = digest.change.version, digest.channel_id
-        if not subscriptions.claim(KIND, version, channel):
+        if not notifications.claim(KIND, version, channel):
             continue
         try:
             quotes = [(n, quoted(services, n)) for n in digest.news]
@@ -135,7 +134,7 @@ def deliver_digests(services: Services, client: WebClient) -> list[Digest]:
         except Exception as exc:
             error = slack_error(exc)
             reason = error or type(exc).__name__
-            status = subscriptions.failed(
+            status = notifications.failed(
                 KIND, version, channel, reason, retry=error not in UNFIXABLE_SLACK_ERRORS
             )
             log.warning(
@@ -146,7 +145,7 @@ def deliver_digests(services: Services, client: WebClient) -> list[Digest]:
                 "will retry" if status == "retry" else "given up",
             )
             continue
-        subscriptions.sent(KIND, version, channel, response.get("ts"))
+        notifications.sent(KIND, version, channel, response.get("ts"))
         log.info(
             "digest posted corpus_version=%s channel=%s topics=%d",
             version,
@@ -157,6 +156,5 @@ def deliver_digests(services: Services, client: WebClient) -> list[Digest]:
     # A change whose every digest is sent or given up needs no more looking at (the sweep
     # would otherwise match every followed topic against it every 20 s for an hour).
     for version, digests in pending.items():
-        if all(subscriptions.status(KIND, version, d.channel_id) in DONE for d in digests):
-            subscriptions.settled.add(version)
+        notifications.done(KIND, version, [d.channel_id for d in digests])
     return posted

@@ -1,25 +1,20 @@
-"""What channels follow, and the messages rumorbot sends on its own after a corpus change:
-claimed once across replicas, retried a bounded number of times, never posted twice."""
+"""What channels follow: the topics whose corpus changes a channel hears about."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.text import clean_text
-from retrieval.db import claim, left_behind
 from retrieval.lexical import fold
-from retrieval.models import FollowedTopic, Notification, utcnow
+from retrieval.models import FollowedTopic
 
 MAX_TOPICS = 20  # per channel: a digest about everything helps nobody
 MAX_TOPIC_CHARS = 80
-MAX_ATTEMPTS = 5
-# A claimed notification still unposted after this is taken to be lost with its replica.
-STALE_NOTICE = timedelta(minutes=2)
 
 
 class FollowError(ValueError):
@@ -49,13 +44,8 @@ def topic_key(topic: str) -> str:
 
 
 class Subscriptions:
-    def __init__(self, sessions: sessionmaker[Session], owner: str = "local:run"):
+    def __init__(self, sessions: sessionmaker[Session]):
         self.sessions = sessions
-        self.owner = owner
-        # Corpus versions whose notifications are all sent or given up: not looked at again.
-        self.settled: set[int] = set()
-
-    # -- topics ----------------------------------------------------------------
 
     def follow(self, channel_id: str, text: str, user_id: str | None) -> tuple[str, bool]:
         """(the topic as stored, whether it is new to the channel)."""
@@ -107,69 +97,3 @@ class Subscriptions:
                 Followed(t.channel_id, t.topic, t.followed_by, t.followed_at)
                 for t in session.scalars(query)
             ]
-
-    # -- notifications ---------------------------------------------------------
-
-    def _open(self):
-        """Notifications no live process holds and that may still be sent: waiting for a
-        retry, or claimed by a process that died."""
-        return and_(
-            Notification.posted_ts.is_(None),
-            or_(
-                Notification.status == "retry",
-                and_(
-                    Notification.status == "claimed",
-                    left_behind(
-                        Notification.owner, Notification.claimed_at, self.owner, STALE_NOTICE
-                    ),
-                ),
-            ),
-        )
-
-    def claim(self, kind: str, version: int, target: str) -> bool:
-        """True for the one process (on any replica) that should send this notification now."""
-        return claim(
-            self.sessions,
-            Notification(kind=kind, corpus_version=version, target=target, owner=self.owner),
-            update(Notification)
-            .where(*_key(kind, version, target), self._open())
-            .values(owner=self.owner, claimed_at=utcnow(), status="claimed"),
-        )
-
-    def sent(self, kind: str, version: int, target: str, posted_ts: str | None) -> None:
-        self._finish(kind, version, target, status="posted", posted_ts=posted_ts)
-
-    def failed(self, kind: str, version: int, target: str, error: str, retry: bool) -> str:
-        """Record a failed attempt; "retry" while attempts remain and it may help, else
-        "failed". Returns the new status."""
-        with self.sessions() as session:
-            attempts = session.scalar(
-                select(Notification.attempts).where(*_key(kind, version, target))
-            )
-        status = "retry" if retry and (attempts or 0) + 1 < MAX_ATTEMPTS else "failed"
-        self._finish(kind, version, target, status=status, error=error[:500])
-        return status
-
-    def _finish(self, kind: str, version: int, target: str, **values: object) -> None:
-        with self.sessions.begin() as session:
-            session.execute(
-                update(Notification)
-                .where(*_key(kind, version, target))
-                .values(
-                    attempts=Notification.attempts + 1,
-                    finished_at=utcnow(),
-                    **values,
-                )
-            )
-
-    def status(self, kind: str, version: int, target: str) -> str | None:
-        with self.sessions() as session:
-            return session.scalar(select(Notification.status).where(*_key(kind, version, target)))
-
-
-def _key(kind: str, version: int, target: str) -> tuple:
-    return (
-        Notification.kind == kind,
-        Notification.corpus_version == version,
-        Notification.target == target,
-    )

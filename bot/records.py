@@ -58,6 +58,22 @@ class AskedQuestion:
 
 
 @dataclass(frozen=True)
+class LoggedAnswer:
+    """An answer as the log holds it, with where it stands in Slack (None: not posted, or
+    posted privately)."""
+
+    id: int
+    surface: str
+    user_id: str | None
+    channel_id: str | None
+    thread_ts: str | None
+    message_ts: str | None
+    question: str
+    corpus_version: int | None
+    answer: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class Unfinished:
     """An event answered while the database could not record it: recorded once it can."""
 
@@ -140,6 +156,43 @@ class AnswerRecords:
                 .limit(limit)
             ).all()
         return [(answer or {}).get("searched") or question for question, answer in rows]
+
+    def answers_since(self, when: datetime, before_version: int) -> list[LoggedAnswer]:
+        """Answers given since `when` from a corpus older than `before_version`, oldest first."""
+        with self.sessions() as session:
+            rows = session.scalars(
+                select(AnswerLog)
+                .where(AnswerLog.asked_at >= when, AnswerLog.corpus_version < before_version)
+                .order_by(AnswerLog.id)
+            ).all()
+            return [
+                LoggedAnswer(
+                    r.id,
+                    r.surface,
+                    r.user_id,
+                    r.channel_id,
+                    r.thread_ts,
+                    r.message_ts,
+                    r.question,
+                    r.corpus_version,
+                    r.answer_json or {},
+                )
+                for r in rows
+            ]
+
+    @_write
+    def revise(self, answer_id: int, answer: dict[str, Any], revision: dict[str, Any]) -> None:
+        """The answer now shown in place of the old one, and the correction made."""
+        with self.sessions.begin() as session:
+            row = session.get(AnswerLog, answer_id)
+            if row is None:
+                return
+            row.answer_json = answer
+            row.confidence = answer["confidence"]
+            row.reason = answer["reason"]
+            row.passage_ids = [p["passage_id"] for p in answer["passages"]]
+            row.corpus_version = answer.get("corpus_version")
+            row.revisions = [*(row.revisions or []), revision]
 
     def recent_questions(self, user_id: str, limit: int = 5) -> list[AskedQuestion]:
         """A user's latest questions, newest first."""

@@ -154,8 +154,9 @@ class RumorServer:
 
     def _recover(self, client: WebClient) -> None:
         # First right after loading (this replica's own earlier run, restarted mid-answer),
-        # then for replicas that died and were not restarted. The same sweep sends digests of
-        # corpus changes (a reload elsewhere, an ingest from the CLI) and retries failed ones.
+        # then for replicas that died and were not restarted. The same sweep sends digests and
+        # corrections of corpus changes (a reload elsewhere, an ingest from the CLI) and
+        # retries failed ones.
         while not self.services.answers.ready:
             if self.stopping.wait(0.5):
                 return
@@ -165,6 +166,8 @@ class RumorServer:
                     work(self.services, client)
                 except Exception:
                     log.warning("%s failed this round", work.__name__, exc_info=True)
+            # Its own thread: a change that alters hundreds of answers takes minutes to send.
+            self.services.corrections.request(client)
             if self.stopping.wait(RECOVER_SECONDS):
                 return
 
@@ -214,5 +217,6 @@ class RumorServer:
                 socket_handler.close()
             started = time.perf_counter()
             self.services.background_translation.stop()
+            self.services.corrections.stop()
             self.executor.shutdown(wait=True)
             log.info("stopped after %.1f s of draining", time.perf_counter() - started)

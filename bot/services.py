@@ -7,12 +7,14 @@ import uuid
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.following import Subscriptions
 from bot.metrics import Metrics
+from bot.notifications import Notifications
 from bot.records import AnswerRecords
 from bot.settings import Settings
 from retrieval.db import make_engine, session_factory, upgrade
@@ -31,6 +33,9 @@ from retrieval.translation.translator import (
     translator_id_for,
 )
 from retrieval.translation.worker import Job, jobs_for
+
+if TYPE_CHECKING:
+    from bot.corrections import Corrections
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +64,17 @@ class Services:
 
     @cached_property
     def subscriptions(self) -> Subscriptions:
-        return Subscriptions(self.sessions, self.records.owner)
+        return Subscriptions(self.sessions)
+
+    @cached_property
+    def notifications(self) -> Notifications:
+        return Notifications(self.sessions, self.records.owner)
+
+    @cached_property
+    def corrections(self) -> Corrections:
+        from bot.corrections import Corrections  # it works on these services
+
+        return Corrections(self)
 
     @cached_property
     def metrics(self) -> Metrics:
@@ -122,6 +137,7 @@ class Services:
             self.settings.corpus_dir,
             self.expander,
             self.translations,
+            self.settings.stale_days,
         )
 
 

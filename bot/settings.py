@@ -38,6 +38,13 @@ class Settings(BaseSettings):
     translator_workers: int = Field(default=1, ge=1)
     # rumorbot serve translates in the background after start and after every reload.
     translate_in_background: bool = True
+    # After a corpus change, past answers of this many days are re-checked and corrected in
+    # place in Slack when they changed materially (off: a workspace that wants no edits).
+    recheck: bool = True
+    recheck_days: int = Field(default=30, ge=1)
+    # "Latest" questions: a newest source older than this makes the reason say the corpus
+    # may be out of date.
+    stale_days: int = Field(default=90, ge=1)
     log_level: str = "INFO"
     # Questions are kept in the database; put them in the log lines too only when asked to.
     log_questions: bool = False

@@ -16,6 +16,10 @@ UNFIXABLE_SLACK_ERRORS = frozenset(
         "account_inactive",
         "token_revoked",
         "missing_scope",
+        # An edit of a message that was deleted, or that the app may not edit.
+        "message_not_found",
+        "cant_update_message",
+        "edit_window_closed",
     }
 )
 

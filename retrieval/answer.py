@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
@@ -20,13 +20,15 @@ from retrieval.credibility import STRONG_TIERS, Support, describe, passage_voice
 from retrieval.english import EnglishSide
 from retrieval.index import IndexSnapshot
 from retrieval.quoting import UnitVectors, best_sentence, excerpt, unit_similarities
-from retrieval.search import Hit, SearchResult
+from retrieval.recency import Newest, about_now, newest_source, topic_sources
+from retrieval.search import Hit, QueryAnalysis, SearchResult
 from retrieval.translation.render import english_of
 
 LABELS = ("high", "medium", "low", "none")
 MAX_PASSAGES = 5
 SHOWN_QUOTES = 3  # what Slack and the terminal show; the rest is for machines
 SPAN_DAYS = 365
+STALE_DAYS = 90  # a question about now whose newest news is older: "may be out of date"
 # Agreement: the worse of the dense and the lexical rank of the top passage (0 = both first).
 STRONG_AGREEMENT, WEAK_AGREEMENT = 3, 5
 # Coverage: the idf-weighted share of the question's ideas a passage mentions.
@@ -60,6 +62,8 @@ class Quote:
     # What is shown of a long transcript passage: whole phrases around the key sentence,
     # "…" where cut (None: the whole text is shown).
     excerpt: str | None = None
+    # A question about now: a quote that a newer answering quote on the topic supersedes.
+    older: bool = False
 
 
 @dataclass
@@ -80,6 +84,9 @@ class Answer:
     # A follow-up in a thread: the topic taken from earlier questions, and what was searched.
     context: str | None = None
     searched: str | None = None
+    # A question about now: how new the corpus's news on the topic is ("Newest source on
+    # this: 2025-08-03 (cnBeta); nothing newer in the corpus").
+    newest: str | None = None
 
     def shown(self) -> list[Quote]:
         """The quotes a person sees: the best few, best first (the best is what answers)."""
@@ -113,6 +120,7 @@ class Answer:
                     "text": q.text,
                     "highlight": q.highlight,
                     "excerpt": q.excerpt,
+                    "older": q.older,
                     "score": q.score,
                     "tier": q.tier,
                     "origin": q.origin,
@@ -124,6 +132,7 @@ class Answer:
             ],
             "translations": "on" if self.translations else "off",
             "context": self.context,
+            "newest": self.newest,
             "searched": self.searched or self.question,
             "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
         }
@@ -264,16 +273,40 @@ def span_note(quotes: list[Quote]) -> str | None:
     )
 
 
+def newest_first(
+    quotes: list[Quote], hits: list[Hit], analysis: QueryAnalysis, snapshot: IndexSnapshot
+) -> tuple[list[Quote], Newest | None]:
+    """For a question about now: the shown quotes that answer (close enough to the question
+    to count as support) newest first, the older of them marked; and the newest source the
+    corpus has on the topic (named in the question, or else the answering quotes')."""
+    shown = range(min(SHOWN_QUOTES, len(quotes)))
+    answering = [i for i in shown if hits[i].coverage >= SUPPORT_COVERAGE]
+    sources = dict(snapshot.sources)
+    on_topic = topic_sources(analysis, snapshot.passages, sources)
+    newest = newest_source([*on_topic, *(hits[i].source for i in answering)])
+    if not answering:
+        return quotes, newest
+    ordered = sorted(answering, key=lambda i: quotes[i].published or date.min, reverse=True)
+    latest = quotes[ordered[0]].published or date.min
+    first = [replace(quotes[i], older=(quotes[i].published or latest) < latest) for i in ordered]
+    rest = [q for i, q in enumerate(quotes) if i not in answering]
+    return first + rest, newest
+
+
 def compose(
     snapshot: IndexSnapshot,
     result: SearchResult,
     english: EnglishSide | None = None,
     unit_vectors: UnitVectors | None = None,
+    today: date | None = None,
+    stale_days: int = STALE_DAYS,
 ) -> Answer:
-    """`unit_vectors`: choose the key sentences of the shown quotes with the dense model too."""
+    """`unit_vectors`: choose the key sentences of the shown quotes with the dense model too.
+    `today`: treat a question about now as such (the newest news first, its age said)."""
     evidence = gather_evidence(result)
     confidence, reason = decide(evidence)
     quotes = []
+    hits: list[Hit] = []
     if confidence != "none":
         hits = select_hits(result.hits)
         shown = [h.passage.text for h in hits[:SHOWN_QUOTES]]
@@ -309,6 +342,14 @@ def compose(
                     excerpt=excerpt(hit.passage.text, highlight),
                 )
             )
+    newest = None
+    if today is not None and quotes and about_now(result.analysis.text):
+        quotes, newest = newest_first(quotes, hits, result.analysis, snapshot)
+        if newest is not None and newest.age_days(today) > stale_days:
+            reason += (
+                f"; the newest source on this is {newest.age_days(today)} days old, "
+                "so the corpus may be out of date"
+            )
     shown = quotes[:SHOWN_QUOTES]
     dates = [q.published for q in shown if q.published]
     return Answer(
@@ -323,4 +364,5 @@ def compose(
         span_note=span_note(shown),
         evidence=evidence,
         translations=english is not None,
+        newest=newest.line() if newest is not None else None,
     )

@@ -7,9 +7,10 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
-from retrieval.answer import Answer, compose
+from retrieval.answer import STALE_DAYS, Answer, compose
 from retrieval.conversation import follow_up
 from retrieval.embedding import Embedder
 from retrieval.english import EnglishSide, build_english_side
@@ -53,6 +54,7 @@ class AnswerEngine:
         corpus_dir: Path,
         expander: QueryExpander | None = None,
         translations: TranslationStore | None = None,
+        stale_days: int = STALE_DAYS,
     ):
         self.store = store
         self.ingestor = ingestor
@@ -63,6 +65,7 @@ class AnswerEngine:
         self.corpus_dir = corpus_dir
         # None: English renderings are off (RUMORBOT_TRANSLATOR=off).
         self.translations = translations
+        self.stale_days = stale_days
         # Set when the translator cannot run here (its model missing): answers then show the
         # renderings that exist and stop promising the rest.
         self.english_unavailable: str | None = None
@@ -191,7 +194,9 @@ class AnswerEngine:
         context = follow_up(question, earlier, self.analyse) if earlier else None
         searched = context.searched if context else question
         result = self.searcher.search(snapshot, searched, english=english)
-        answer = compose(snapshot, result, english, self.unit_vectors)
+        answer = compose(
+            snapshot, result, english, self.unit_vectors, date.today(), self.stale_days
+        )
         if context is not None:
             answer.question, answer.searched, answer.context = question, searched, context.topic
         answer.translations = answer.translations and self.english_unavailable is None

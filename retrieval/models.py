@@ -123,7 +123,11 @@ class AnswerLog(Base):
 
     __tablename__ = "answers"
     # A thread's earlier answers: what a follow-up question in that thread builds on.
-    __table_args__ = (Index("ix_answers_channel_id_thread_ts", "channel_id", "thread_ts"),)
+    __table_args__ = (
+        Index("ix_answers_channel_id_thread_ts", "channel_id", "thread_ts"),
+        # The answers of the last days: what a corpus change re-checks.
+        Index("ix_answers_asked_at", "asked_at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     asked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -141,6 +145,9 @@ class AnswerLog(Base):
     # Where it was posted in Slack (null for private answers and the CLI).
     thread_ts: Mapped[str | None] = mapped_column(String(32))
     message_ts: Mapped[str | None] = mapped_column(String(32))
+    # Corrections made in place after corpus changes, oldest first ({corpus_version, at,
+    # was, now, was_reason, new, gone}); the columns above then hold the answer now shown.
+    revisions: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
 
 
 class Feedback(Base):
@@ -214,14 +221,16 @@ class FollowedTopic(Base):
 
 
 class Notification(Base):
-    """A message rumorbot sends on its own after a corpus change (a channel's digest), claimed
-    by one replica and recorded as done only once Slack accepted it."""
+    """A message rumorbot sends or edits on its own after a corpus change (a channel's digest,
+    a past answer's correction), claimed by one replica and recorded as done only once Slack
+    accepted it."""
 
     __tablename__ = "notifications"
 
-    kind: Mapped[str] = mapped_column(String(16), primary_key=True)  # "digest"
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)  # "digest", "correction"
     corpus_version: Mapped[int] = mapped_column(Integer, primary_key=True)
-    target: Mapped[str] = mapped_column(String(64), primary_key=True)  # channel id
+    # The channel id of a digest, the answer id of a correction.
+    target: Mapped[str] = mapped_column(String(64), primary_key=True)
     owner: Mapped[str | None] = mapped_column(String(128))
     claimed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     # "claimed" → "posted"; "retry" after a transient failure; "failed" when Slack refused

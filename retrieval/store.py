@@ -111,6 +111,11 @@ class CorpusStore:
                 tuple(_gone_passages(row.gone or [])),
             )
 
+    def added_since(self, version: int) -> set[str]:
+        """Ids of the passages that later versions brought (all of them still served)."""
+        with self.sessions() as session:
+            return set(session.scalars(select(Passage.id).where(Passage.added_in > version)))
+
     def changes_since(self, when: datetime) -> list[int]:
         """Versions that changed the corpus and finished after `when`, oldest first."""
         with self.sessions() as session:

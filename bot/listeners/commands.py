@@ -199,7 +199,7 @@ def reload(
     services.metrics.reloads.labels("ok").inc()
     services.background_translation.request()
     text = reload_report_text(report.ingest, report.served_version, report.duration_s)
-    respond(text=text + digests_note(services, client))
+    respond(text=text + digests_note(services, client) + corrections_note(services, client))
 
 
 def digests_note(services: Services, client: WebClient) -> str:
@@ -210,6 +210,21 @@ def digests_note(services: Services, client: WebClient) -> str:
         log.warning("could not send digests now; the recovery sweep will", exc_info=True)
         return "\nDigests to following channels: will be sent shortly."
     return f"\nDigests sent to {len(sent)} following channel(s)." if sent else ""
+
+
+def corrections_note(services: Services, client: WebClient) -> str:
+    """Past answers the change altered: counted now, edited in Slack in the background."""
+    corrections = services.corrections
+    try:
+        version = corrections.due()
+        if version is None:
+            return ""
+        plan = corrections.plan(version)
+    except Exception:
+        log.warning("could not re-check past answers now; the recovery sweep will", exc_info=True)
+        return "\nPast answers: will be re-checked shortly."
+    corrections.request(client)
+    return f"\nPast answers of the last {services.settings.recheck_days} days: {plan.summary()}."
 
 
 def timeline(services: Services, respond: Respond, topic: str) -> None:

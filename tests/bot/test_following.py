@@ -115,11 +115,11 @@ def test_failed_digests_are_retried_unless_slack_refuses_for_good(
     ]
     client = client_for(services)
     assert deliver_digests(services, client) == []
-    subscriptions = services.subscriptions
-    assert subscriptions.status(KIND, version, "C1") == "retry"
-    assert subscriptions.status(KIND, version, "C2") == "failed"
+    notifications = services.notifications
+    assert notifications.status(KIND, version, "C1") == "retry"
+    assert notifications.status(KIND, version, "C2") == "failed"
     (retried,) = deliver_digests(services, client)
-    assert retried.channel_id == "C1" and subscriptions.status(KIND, version, "C1") == "posted"
+    assert retried.channel_id == "C1" and notifications.status(KIND, version, "C1") == "posted"
     assert deliver_digests(services, client) == []
     assert [c["channel"] for c in stub.calls["chat.postMessage"]] == ["C1", "C2", "C1"]
 

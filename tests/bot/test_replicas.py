@@ -19,6 +19,7 @@ from sqlalchemy import create_engine, text
 
 from tests.bot.conftest import ADMIN, SlackClient, mention
 from tests.bot.slack_stub import SlackStub
+from tests.bot.test_following import add_orion_source
 from tests.bot.test_serve import free_port, start, stop, wait_healthy
 
 pytestmark = pytest.mark.postgres
@@ -157,3 +158,33 @@ def test_answers_and_feedback_from_both_land_in_one_database(replicas, stub, pos
     stub.wait_for("response/action-U2")
     assert query(postgres_url, "SELECT count(*) FROM answers")[0][0] == 2
     assert sorted(v for (v,) in query(postgres_url, "SELECT vote FROM feedback")) == [-1, 1]
+
+
+def test_a_changed_answer_is_corrected_once_when_both_reload(
+    replicas, stub, corpus_dir: Path, postgres_url: str
+) -> None:
+    a, _ = replicas
+    stub.scripted["chat.postMessage"].append((200, {}, {"ok": True, "ts": "40.2"}))
+    a.event(mention("Orion 的训练已经完成了吗？", ts="40.1"), event_id="EvFixed")
+    stub.wait_for("chat.postMessage")
+    deadline = time.monotonic() + 10
+    while query(postgres_url, "SELECT message_ts FROM answers") != [("40.2",)]:
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    add_orion_source(corpus_dir)
+    threads = [
+        threading.Thread(target=r.command, args=("reload",), kwargs={"user_id": ADMIN})
+        for r in replicas
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    stub.wait_for(f"response/{ADMIN}", count=2, timeout=60)
+    (update,) = stub.wait_for("chat.update", timeout=30)
+    assert update["ts"] == "40.2"
+    time.sleep(3)  # both replicas have planned it by now; the loser of the claim sent nothing
+    assert stub.count("chat.update") == 1
+    assert stub.count("chat.postMessage") == 2  # the answer, and the one note to its asker
+    (status,) = query(postgres_url, "SELECT status FROM notifications WHERE kind = 'correction'")
+    assert status == ("posted",)
