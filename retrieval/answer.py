@@ -20,7 +20,13 @@ from retrieval.credibility import STRONG_TIERS, Support, describe, passage_voice
 from retrieval.english import EnglishSide
 from retrieval.index import IndexSnapshot
 from retrieval.quoting import UnitVectors, best_sentence, excerpt, unit_similarities
-from retrieval.recency import Newest, about_now, newest_source, topic_sources
+from retrieval.recency import (
+    Newest,
+    about_now,
+    coverage_beside_now,
+    newest_source,
+    topic_sources,
+)
 from retrieval.search import Hit, QueryAnalysis, SearchResult
 from retrieval.translation.render import english_of
 
@@ -280,7 +286,9 @@ def newest_first(
     to count as support) newest first, the older of them marked; and the newest source the
     corpus has on the topic (named in the question, or else the answering quotes')."""
     shown = range(min(SHOWN_QUOTES, len(quotes)))
-    answering = [i for i in shown if hits[i].coverage >= SUPPORT_COVERAGE]
+    answering = [
+        i for i in shown if coverage_beside_now(analysis, hits[i].unmatched) >= SUPPORT_COVERAGE
+    ]
     sources = dict(snapshot.sources)
     on_topic = topic_sources(analysis, snapshot.passages, sources)
     newest = newest_source([*on_topic, *(hits[i].source for i in answering)])

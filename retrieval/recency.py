@@ -26,6 +26,17 @@ def about_now(question: str) -> bool:
     return bool(ABOUT_NOW_EN.search(question) or ABOUT_NOW_ZH.search(question))
 
 
+def coverage_beside_now(analysis: QueryAnalysis, unmatched: Iterable[str]) -> float:
+    """A passage's coverage of the question without its words about now: "Orion 最新进展"
+    is answered by a passage on Orion's progress that does not call itself the latest."""
+    missing = set(unmatched)
+    kept = [
+        (i, w) for i, w in zip(analysis.ideas, analysis.weights, strict=True) if not about_now(i)
+    ]
+    total = sum(w for _, w in kept)
+    return sum(w for i, w in kept if i not in missing) / total if total else 0.0
+
+
 @dataclass(frozen=True)
 class Newest:
     """The newest dated source the corpus has on a topic."""

@@ -4,15 +4,16 @@ stub Web API, claimed once across replicas, Slack's refusals recorded and not re
 from __future__ import annotations
 
 import json
+import threading
 import time
 from pathlib import Path
 
 from sqlalchemy import select
 
 from bot.corrections import KIND, plan_recheck
-from bot.services import Services
+from bot.services import Services, build_services
 from retrieval.models import AnswerLog
-from tests.bot.conftest import ADMIN, RunningApp, mention
+from tests.bot.conftest import ADMIN, RunningApp, make_settings, mention
 from tests.bot.slack_stub import SlackStub
 from tests.bot.test_following import ORION_NEWS, add_orion_source, blocks_text, client_for
 
@@ -40,6 +41,21 @@ def ask(running: RunningApp, question: str, ts: str, posted_ts: str, n: int) -> 
 def logged(services: Services) -> list[AnswerLog]:
     with services.sessions() as session:
         return list(session.scalars(select(AnswerLog).order_by(AnswerLog.id)))
+
+
+def posted_answer(services: Services, question: str, ts: str) -> int:
+    """An answer logged as posted in C1 at `ts`, under the question's thread."""
+    answer = services.answers.ask(question).to_json()
+    answer_id = services.records.log_answer(
+        surface="mention",
+        user_id="UASKER",
+        channel_id="C1",
+        question=question,
+        answer=answer,
+        thread_ts=ts + "0",
+    )
+    services.records.mark_posted(answer_id, "C1", ts)
+    return answer_id
 
 
 def test_a_reload_corrects_the_answer_it_changed_and_tells_its_asker_once(
@@ -133,3 +149,56 @@ def test_a_latest_question_opens_with_the_newest_date(running: RunningApp) -> No
     blocks = json.loads(posted["blocks"]) if isinstance(posted["blocks"], str) else posted["blocks"]
     shown = json.dumps(blocks[:3], ensure_ascii=False)
     assert "Newest source on this: " in shown and "nothing newer in the corpus" in shown
+
+
+def test_a_correction_is_claimed_once_across_replicas(
+    tmp_path: Path, corpus_dir: Path, stub: SlackStub, db_url: str
+) -> None:
+    replicas = [
+        build_services(make_settings(tmp_path / name, corpus_dir, stub.url, db_url))
+        for name in ("a", "b")
+    ]
+    for replica in replicas:
+        replica.answers.start()
+        replica.corrections.pace = 0
+    a, b = replicas
+    posted_answer(a, ORION_QUESTION, "1.2")
+    add_orion_source(corpus_dir)
+    a.answers.reload("test")
+    assert b.answers.refresh()
+
+    start = threading.Barrier(2)
+    made: list[int] = []
+
+    def deliver(replica: Services) -> None:
+        start.wait()
+        made.append(len(replica.corrections.deliver(client_for(replica))))
+
+    threads = [threading.Thread(target=deliver, args=(r,)) for r in replicas]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(made) == [0, 1]
+    assert stub.count("chat.update") == 1 and stub.count("chat.postMessage") == 1
+
+
+def test_rate_limits_and_server_errors_are_retried_within_bounds(
+    services: Services, stub: SlackStub, corpus_dir: Path
+) -> None:
+    services.corrections.pace = 0
+    posted_answer(services, ORION_QUESTION, "1.2")
+    add_orion_source(corpus_dir)
+    services.answers.reload("test")
+    client = client_for(services)
+    version = services.answers.snapshot.version
+    # A 429 is waited out (Retry-After) by the client; then Slack failing more often than the
+    # client retries leaves the edit for the next sweep, which makes it.
+    stub.scripted["chat.update"].append((429, {"Retry-After": "1"}, {"ok": False}))
+    stub.scripted["chat.update"] += [(503, {}, {"ok": False})] * 4
+    assert services.corrections.deliver(client) == []
+    assert services.notifications.status(KIND, version, "1") == "retry"
+    (made,) = services.corrections.deliver(client)
+    assert made.logged.message_ts == "1.2"
+    assert services.notifications.status(KIND, version, "1") == "posted"
+    assert stub.count("chat.update") == 5 + 1

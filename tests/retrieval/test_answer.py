@@ -218,3 +218,46 @@ def test_an_english_idea_is_found_by_its_stem(answers: AnswerEngine) -> None:
     releasing = _analysis(answers, "when is it releasing")
     assert releasing.ideas == ("releasing",)
     assert releasing.judge("Orion was released in February") == (1.0, ())
+
+
+def _dated(corpus_dir: Path, name: str, when: str, text: str) -> None:
+    (corpus_dir / name).write_text(
+        f"---\ntitle: Orion 训练 {when}\noutlet: Wire {when[:4]}\ndate: {when}\n---\n\n{text}\n"
+    )
+
+
+def test_a_question_about_now_puts_the_newest_answer_first(
+    answers: AnswerEngine, corpus_dir: Path
+) -> None:
+    # The older passage matches the question better, so relevance alone would put it first.
+    _dated(
+        corpus_dir,
+        "005_old.md",
+        "2024-01-10",
+        "Orion 训练最新进展：Orion 的训练进展缓慢，最新的训练遇到困难。",
+    )
+    _dated(
+        corpus_dir, "006_new.md", "2026-11-20", "Orion 训练进展：Orion 的训练已经完成，进展顺利。"
+    )
+    answers.reload("test")
+    answers.stale_days = 100_000
+
+    hits = answers.searcher.search(answers.snapshot, "Orion 训练最新进展？").hits
+    assert hits[0].source.id == "005_old.md"
+    answer = answers.ask("Orion 训练最新进展？")
+    assert answer.newest == (
+        "Newest source on this: 2026-11-20 (Wire 2026); nothing newer in the corpus"
+    )
+    shown = answer.shown()
+    assert (shown[0].published.isoformat(), shown[0].older) == ("2026-11-20", False)
+    dates = [q.published for q in shown]
+    assert dates == sorted(dates, reverse=True)
+    assert next(q for q in shown if q.source_file == "005_old.md").older
+    assert "out of date" not in answer.reason
+
+    answers.stale_days = 5  # the newest source is older than that
+    assert "so the corpus may be out of date" in answers.ask("Orion 训练最新进展？").reason
+
+    # Not about now: no date line, nothing marked older.
+    plain = answers.ask("Orion 的训练遇到困难了吗？")
+    assert plain.newest is None and not any(q.older for q in plain.quotes)
