@@ -150,6 +150,13 @@ def answer_blocks(
     blocks: list[Block] = [
         _section(f"{badge} — {escape_mrkdwn(answer['reason'])}\n*Q:* {question}"),
     ]
+    if answer.get("checked"):
+        # A checked message: what was checked first, so the thread reads as a verdict on it.
+        checked = f":mag: Checking: “{escape_mrkdwn(answer['checked'])}”"
+        if answer.get("checked_sentence"):
+            sentence = escape_mrkdwn(truncate(answer["checked_sentence"], 200))
+            checked += f"\nChecked by its sentence that best matches the sources: “{sentence}”"
+        blocks.insert(0, _context(checked))
     if answer.get("receipt"):
         # Kept with the answer, so a language toggle or a share shows it too.
         blocks.insert(0, _context(f":arrows_counterclockwise: {escape_mrkdwn(answer['receipt'])}"))

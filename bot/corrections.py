@@ -31,6 +31,8 @@ log = logging.getLogger(__name__)
 KIND = "correction"
 # A change older than this is not acted on late (a replica that was down for a day).
 RECHECK_WINDOW = timedelta(hours=24)
+# What an answer shows of how it was asked, kept by its correction.
+KEPT = ("context", "checked", "checked_sentence")
 PACE_SECONDS = 1.2  # between corrections: two Slack writes each
 NICENESS = 10
 
@@ -88,9 +90,10 @@ def plan_recheck(services: Services, version: int) -> RecheckPlan:
         old = logged.answer
         searched = old.get("searched") or logged.question
         new = engine.ask(searched).to_json()
-        # Shown as it was asked: the follow-up's own words, with the context it took.
-        new |= {"question": old.get("question", logged.question), "searched": searched}
-        new["context"] = old.get("context")
+        # Shown as it was asked: the follow-up's own words with the context it took, the
+        # checked message.
+        new |= {key: old.get(key) for key in KEPT}
+        new |= {"question": old.get("question") or logged.question, "searched": searched}
         answered_in = logged.corpus_version or 0
         if answered_in not in added:
             added[answered_in] = services.store.added_since(answered_in)

@@ -1,10 +1,10 @@
-"""Listener registration, grouped by kind (events, commands, actions, App Home)."""
+"""Listener registration, grouped by kind (events, commands, actions, shortcuts, App Home)."""
 
 from __future__ import annotations
 
 from slack_bolt import App
 
-from bot.listeners import actions, commands, events, home
+from bot.listeners import actions, commands, events, home, shortcuts
 from bot.services import Services
 
 
@@ -14,3 +14,4 @@ def register_listeners(app: App, services: Services) -> None:
     events.register(app, services)
     commands.register(app, services)
     actions.register(app, services)
+    shortcuts.register(app, services)

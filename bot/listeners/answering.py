@@ -29,7 +29,9 @@ def answer_and_log(
     user_id: str | None,
     channel_id: str | None,
     thread_ts: str | None = None,
+    shown: dict[str, Any] | None = None,
 ) -> tuple[dict[str, Any], int | None]:
+    """`shown`: what the answer also shows, kept with it (a checked message: "checked")."""
     started = time.perf_counter()
     earlier: list[str] = []
     if channel_id and thread_ts:
@@ -39,7 +41,7 @@ def answer_and_log(
             log.warning(
                 "database unavailable; request_id=%s answered without its thread", request_id
             )
-    answer = services.answers.ask(question, earlier).to_json()
+    answer = services.answers.ask(question, earlier).to_json() | (shown or {})
     asked = time.perf_counter()
     answer_id: int | None
     try:

@@ -39,8 +39,11 @@ def request_of(event: dict[str, Any], surface: str) -> dict[str, Any]:
     }
 
 
-def reply(services: Services, client: WebClient, event_id: str, request: dict[str, Any]) -> None:
-    # Slack redelivers events it thinks failed, possibly to another replica: answer once.
+def reply(
+    services: Services, client: WebClient, event_id: str, request: dict[str, Any]
+) -> tuple[bool, str | None]:
+    """Answer once (Slack redelivers events it thinks failed, possibly to another replica):
+    (whether this delivery took it on, the answer's ts or None when nothing was posted)."""
     try:
         claimed = services.records.claim_event(event_id, request)
     except DATABASE_DOWN:
@@ -51,13 +54,14 @@ def reply(services: Services, client: WebClient, event_id: str, request: dict[st
         claimed = True
     if not claimed:
         log.info("event already handled event_id=%s", event_id)
-        return
+        return False, None
     posted_ts, answer_id = post_answer(services, client, event_id, request)
     try:
         services.records.finish_event(event_id, posted_ts, answer_id)
     except DATABASE_DOWN:
         # Kept in memory and written with the next write that succeeds.
         services.metrics.errors.labels("database").inc()
+    return True, posted_ts
 
 
 def post_answer(
@@ -82,6 +86,7 @@ def post_answer(
                 user_id=request.get("user"),
                 channel_id=channel,
                 thread_ts=thread_ts,
+                shown=request.get("shown"),
             )
             response = client.chat_postMessage(
                 channel=channel,

@@ -146,6 +146,27 @@ class SlackClient:
             urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded"
         )
 
+    def shortcut(
+        self, message: dict[str, Any], user_id: str = "UASKER", channel_id: str = "C1"
+    ) -> Response:
+        """A message shortcut ("Check this rumour") on `message`, as Slack posts it."""
+        payload = {
+            "type": "message_action",
+            "callback_id": "check_rumour",
+            "team": {"id": "T1"},
+            "user": {"id": user_id},
+            "channel": {"id": channel_id, "name": "general"},
+            "api_app_id": "A1",
+            "token": "legacy",
+            "trigger_id": "1.2.3",
+            "message_ts": message["ts"],
+            "message": {"type": "message", "user": "UPOSTER", **message},
+            "response_url": f"{self.stub.url}/response/shortcut-{user_id}",
+        }
+        return self.post(
+            urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded"
+        )
+
     def get(self, path: str) -> Response:
         try:
             with urllib.request.urlopen(self.url + path, timeout=10) as response:

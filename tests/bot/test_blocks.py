@@ -144,3 +144,5 @@ def test_manifest_declares_what_the_app_uses() -> None:
     assert {"app_mentions:read", "chat:write", "commands", "im:history"} <= scopes
     assert {"channels:read", "groups:read"} <= scopes  # App Home: users.conversations
     assert manifest["settings"]["interactivity"]["is_enabled"] is True
+    (shortcut,) = manifest["features"]["shortcuts"]
+    assert (shortcut["type"], shortcut["callback_id"]) == ("message", "check_rumour")
