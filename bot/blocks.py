@@ -286,13 +286,18 @@ def help_blocks() -> list[Block]:
         _section(
             "*Ask*\n• mention me: `@rumorbot why was Opus 3.5 not released?`\n"
             "• or DM me a question, in English or Chinese: `Orion 为什么失败？`\n"
-            "• or `/rumor ask has OpenAI started pretraining GPT-5?` (private, with a Share button)"
+            "• or `/rumor ask has OpenAI started pretraining GPT-5?` (private, with a Share"
+            " button)\n"
+            "• or on any message: *⋮ → Check this rumour*, answered in its thread"
         ),
         _section(
             "*Other commands*\n• `/rumor sources`: what the corpus holds\n"
             "• `/rumor timeline Orion`: how a story moved, oldest report first\n"
             "• `/rumor follow Orion`: this channel hears when the sources on Orion change"
             " (`/rumor unfollow Orion`, `/rumor following`)\n"
+            "• `/rumor mode auto`: answer every question in this channel without a mention"
+            " (`/rumor mode mention` back, `/rumor mode` shows it; admins or the channel's"
+            " creator)\n"
             "• `/rumor help`: this message\n"
             "• `/rumor reload`: re-read the corpus (admins)\n"
             "• `/rumor stats`: questions, labels and feedback (admins)"

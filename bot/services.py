@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.following import Subscriptions
 from bot.metrics import Metrics
+from bot.modes import ChannelModes
 from bot.notifications import Notifications
 from bot.records import AnswerRecords
 from bot.settings import Settings
@@ -65,6 +66,10 @@ class Services:
     @cached_property
     def subscriptions(self) -> Subscriptions:
         return Subscriptions(self.sessions)
+
+    @cached_property
+    def modes(self) -> ChannelModes:
+        return ChannelModes(self.sessions)
 
     @cached_property
     def notifications(self) -> Notifications:

@@ -158,6 +158,9 @@ class Feedback(Base):
     answer_id: Mapped[int] = mapped_column(ForeignKey("answers.id", ondelete="CASCADE"))
     user_id: Mapped[str] = mapped_column(String(64))
     vote: Mapped[int] = mapped_column(Integer)
+    # Given with a 👎 (the modal): one of bot.feedback.REASONS, and free text.
+    reason: Mapped[str | None] = mapped_column(String(32))
+    comment: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
@@ -240,3 +243,14 @@ class Notification(Base):
     error: Mapped[str | None] = mapped_column(Text)
     posted_ts: Mapped[str | None] = mapped_column(String(32))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ChannelMode(Base):
+    """How rumorbot answers in a channel: "mention" (the default, no row) or "auto"."""
+
+    __tablename__ = "channel_modes"
+
+    channel_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    mode: Mapped[str] = mapped_column(String(16))
+    set_by: Mapped[str | None] = mapped_column(String(64))
+    set_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -1,5 +1,5 @@
-"""The `/rumor` slash command: ask, sources, timeline, follow / unfollow / following, help,
-reload (admins) and stats (admins)."""
+"""The `/rumor` slash command: ask, sources, timeline, follow / unfollow / following, mode,
+help, reload (admins) and stats (admins)."""
 
 from __future__ import annotations
 
@@ -23,8 +23,10 @@ from bot.blocks import (
 from bot.digests import deliver_digests
 from bot.following import FollowError, clean_topic
 from bot.listeners.answering import answer_and_log, failed, question_from
+from bot.modes import MODES
 from bot.records import DATABASE_DOWN
 from bot.services import Services
+from bot.slack_errors import slack_error
 from bot.text import escape_mrkdwn
 from retrieval.engine import ReloadInProgress
 
@@ -58,6 +60,7 @@ VERBS = (
     "follow",
     "unfollow",
     "following",
+    "mode",
     "reload",
     "stats",
     "help",
@@ -104,6 +107,8 @@ def _acknowledgement(services: Services, command: dict[str, Any]) -> dict[str, A
         return {"blocks": sources(services), "text": "The sources in the corpus"}
     if verb in ("follow", "unfollow", "following"):
         return {"text": following(services, command, verb, rest)}
+    if verb == "mode":
+        return mode(services, command, rest.strip().lower())
     return {"blocks": help_blocks(), "text": "How to use rumorbot"}
 
 
@@ -135,17 +140,71 @@ def following(services: Services, command: dict[str, Any], verb: str, rest: str)
     )
 
 
+MODE_SAID = {
+    "mention": "answers here when mentioned (`@rumorbot …`)",
+    "auto": "answers every question asked here, without a mention",
+}
+
+
+def mode(services: Services, command: dict[str, Any], wanted: str) -> dict[str, Any]:
+    """Show or set how rumorbot answers in this channel. Admins set it in the ack; anyone
+    else is checked against the channel's creator after it (a Web API call)."""
+    channel = command.get("channel_id") or ""
+    if channel.startswith("D"):
+        return {"text": "Modes are per channel; in a DM every message is a question already."}
+    if not wanted:
+        current = services.modes.mode(channel)
+        return {"text": f"In this channel rumorbot {MODE_SAID[current]} (mode `{current}`)."}
+    if wanted not in MODES:
+        return {"text": "Use `/rumor mode auto`, `/rumor mode mention` or `/rumor mode`."}
+    if command["user_id"] not in services.settings.admin_user_ids:
+        return {}  # the creator check follows in the pool
+    return {"text": set_mode(services, channel, wanted, command["user_id"])}
+
+
+def set_mode(services: Services, channel: str, wanted: str, user_id: str) -> str:
+    services.modes.set_mode(channel, wanted, user_id)
+    log.info("channel=%s mode=%s set by user=%s", channel, wanted, user_id)
+    return f"Done: in this channel rumorbot now {MODE_SAID[wanted]}."
+
+
+def mode_by_creator(
+    services: Services, command: dict[str, Any], respond: Respond, client: WebClient, wanted: str
+) -> None:
+    channel, user = command.get("channel_id") or "", command["user_id"]
+    try:
+        creator = client.conversations_info(channel=channel)["channel"].get("creator")
+    except Exception as exc:
+        log.warning("could not read channel=%s creator: %s", channel, slack_error(exc) or exc)
+        creator = None
+    if creator != user:
+        respond(text=_admins_only(services, user, "change this channel's mode (or its creator)"))
+        return
+    try:
+        respond(text=set_mode(services, channel, wanted, user))
+    except DATABASE_DOWN:
+        respond(text=DATABASE_BUSY)
+
+
 def follow_up(
     services: Services, command: dict[str, Any], respond: Respond, client: WebClient
 ) -> None:
     """The slow part, in the listener pool after the ack: answers, timelines, reloads."""
     verb, rest = parse(command)
+    channel_is_dm = (command.get("channel_id") or "").startswith("D")
     if verb == "ask" and (question := question_from(rest)):
         ask(services, command, respond, question)
     elif verb == "timeline" and (topic := question_from(rest)):
         timeline(services, respond, topic)
     elif verb == "reload" and not _admins_only(services, command["user_id"], "reload"):
         reload(services, command, respond, client)
+    elif (
+        verb == "mode"
+        and (wanted := rest.strip().lower()) in MODES
+        and not channel_is_dm
+        and command["user_id"] not in services.settings.admin_user_ids
+    ):
+        mode_by_creator(services, command, respond, client, wanted)
 
 
 def ask(services: Services, command: dict[str, Any], respond: Respond, question: str) -> None:

@@ -1,4 +1,5 @@
-"""Event listeners: @mentions in channels and direct messages, answered in the asker's thread."""
+"""Event listeners: @mentions in channels, direct messages, and questions in channels in auto
+mode, answered in the asker's thread."""
 
 from __future__ import annotations
 
@@ -6,15 +7,17 @@ import logging
 import re
 from typing import Any
 
-from slack_bolt import App
+from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.blocks import answer_blocks, answer_fallback, usage_hint
 from bot.listeners.answering import answer_and_log, failed, question_from
+from bot.modes import is_question
 from bot.records import DATABASE_DOWN
 from bot.services import Services
 from bot.slack_errors import UNFIXABLE_SLACK_ERRORS, slack_error
+from bot.text import slack_to_plain
 
 log = logging.getLogger(__name__)
 
@@ -123,6 +126,27 @@ def recover(services: Services, client: WebClient) -> int:
     return len(abandoned)
 
 
+def asks_unprompted(services: Services, event: dict[str, Any], bot_user_id: str | None) -> bool:
+    """A channel message rumorbot answers without a mention: the channel is in auto mode, the
+    message asks something, and it starts a thread or is in one rumorbot answered in."""
+    text, channel = event.get("text") or "", event.get("channel")
+    if not channel or (bot_user_id and f"<@{bot_user_id}>" in text):
+        return False  # a mention arrives as app_mention too: answered there
+    if not is_question(slack_to_plain(text)):
+        return False
+    try:
+        if services.modes.mode(channel) != "auto":
+            return False
+        thread = event.get("thread_ts")
+        return (
+            thread is None
+            or thread == event.get("ts")
+            or bool(services.records.thread_questions(channel, thread, limit=1))
+        )
+    except DATABASE_DOWN:
+        return False  # unsure of the mode: stay quiet rather than answer unasked
+
+
 def _apologise(client: WebClient, channel: str, thread_ts: str, text: str) -> str | None:
     try:
         return client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=text).get("ts")
@@ -140,12 +164,15 @@ def register(app: App, services: Services) -> None:
             return  # another bot mentioning us: answering it could start a loop
         reply(services, client, event_id_of(body), request_of(event, "mention"))
 
-    def on_message(body: dict[str, Any], event: dict[str, Any], client: WebClient) -> None:
-        if event.get("channel_type") != "im" or event.get("bot_id"):
-            return  # channel chatter is not for us; mentions arrive as app_mention
-        if event.get("subtype") not in ANSWERED_SUBTYPES:
-            return
-        reply(services, client, event_id_of(body), request_of(event, "dm"))
+    def on_message(
+        body: dict[str, Any], event: dict[str, Any], client: WebClient, context: BoltContext
+    ) -> None:
+        if event.get("bot_id") or event.get("subtype") not in ANSWERED_SUBTYPES:
+            return  # bots (ourselves included), edits, joins
+        if event.get("channel_type") == "im":
+            reply(services, client, event_id_of(body), request_of(event, "dm"))
+        elif asks_unprompted(services, event, context.bot_user_id):
+            reply(services, client, event_id_of(body), request_of(event, "auto"))
 
     # Lazy listeners: the ack never waits for a worker of the pool that answers.
     app.event("app_mention")(ack=ack_at_once, lazy=[on_mention])

@@ -138,6 +138,8 @@ def test_manifest_declares_what_the_app_uses() -> None:
         "app_mention",
         "app_home_opened",
         "message.im",
+        "message.channels",
+        "message.groups",
     }
     assert manifest["features"]["app_home"]["home_tab_enabled"] is True
     scopes = set(manifest["oauth_config"]["scopes"]["bot"])

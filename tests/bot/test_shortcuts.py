@@ -1,4 +1,4 @@
-""""Check this rumour" on a message: signed requests through the real Bolt path, answers
+""" "Check this rumour" on a message: signed requests through the real Bolt path, answers
 posted to the stub Web API."""
 
 from __future__ import annotations
