@@ -6,7 +6,7 @@ import re
 from datetime import date, datetime
 from typing import Any
 
-from bot.records import AskedQuestion, Stats
+from bot.records import FEEDBACK_REASONS, MAX_COMMENT_CHARS, AskedQuestion, Stats
 from bot.text import escape_mrkdwn, truncate
 from retrieval.answer import SHOWN_QUOTES, citation_numbers
 from retrieval.following import TopicNews
@@ -333,10 +333,55 @@ def reload_report_text(report: IngestReport, served_version: int, duration_s: fl
 
 def stats_text(stats: Stats) -> str:
     labels = ", ".join(f"{k}: {v}" for k, v in sorted(stats.by_label.items())) or "none yet"
-    return (
+    text = (
         f"*Questions answered:* {stats.questions}\n*By label:* {labels}\n"
         f"*Feedback:* 👍 {stats.thumbs_up} · 👎 {stats.thumbs_down}"
     )
+    if stats.reasons:
+        said = sorted(stats.reasons.items(), key=lambda item: -item[1])
+        text += "\n*👎 because:* " + ", ".join(
+            f"{FEEDBACK_REASONS.get(k, k)}: {n}" for k, n in said
+        )
+    return text
+
+
+FEEDBACK_CALLBACK = "feedback_reason"
+
+
+def feedback_modal(answer_id: int) -> Block:
+    """What a 👎 opens: what was wrong (one choice) and an optional comment."""
+    options = [
+        {"text": {"type": "plain_text", "text": label}, "value": key}
+        for key, label in FEEDBACK_REASONS.items()
+    ]
+    return {
+        "type": "modal",
+        "callback_id": FEEDBACK_CALLBACK,
+        "private_metadata": str(answer_id),
+        "title": {"type": "plain_text", "text": "What was wrong?"},
+        "submit": {"type": "plain_text", "text": "Send"},
+        "close": {"type": "plain_text", "text": "Skip"},
+        "blocks": [
+            {
+                "type": "input",
+                "block_id": "reason",
+                "label": {"type": "plain_text", "text": "The answer's problem"},
+                "element": {"type": "radio_buttons", "action_id": "reason", "options": options},
+            },
+            {
+                "type": "input",
+                "block_id": "comment",
+                "optional": True,
+                "label": {"type": "plain_text", "text": "Anything to add? (optional)"},
+                "element": {
+                    "type": "plain_text_input",
+                    "action_id": "comment",
+                    "multiline": True,
+                    "max_length": MAX_COMMENT_CHARS,
+                },
+            },
+        ],
+    }
 
 
 def _source_line(source: SourceInfo, what: str) -> str:

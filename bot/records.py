@@ -6,7 +6,7 @@ import functools
 import threading
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
@@ -28,12 +28,25 @@ RECOVERY_WINDOW = timedelta(minutes=15)
 WRITE_PROBLEM_SHOWN = timedelta(seconds=60)
 
 
+# What a 👎 can say was wrong (the modal's choices), by stored key.
+FEEDBACK_REASONS = {
+    "wrong_quotes": "Wrong quotes",
+    "wrong_english": "Wrong English",
+    "outdated": "Outdated",
+    "unreliable_source": "Unreliable source",
+    "label_wrong": "Label wrong",
+    "other": "Other",
+}
+MAX_COMMENT_CHARS = 500
+
+
 @dataclass(frozen=True)
 class Stats:
     questions: int
     by_label: dict[str, int]
     thumbs_up: int
     thumbs_down: int
+    reasons: dict[str, int] = field(default_factory=dict)  # of the 👎 that gave one
 
 
 def _write(method: Callable[..., T]) -> Callable[..., T]:
@@ -222,7 +235,8 @@ class AnswerRecords:
 
     @_write
     def vote(self, answer_id: int, user_id: str, vote: int) -> None:
-        """One vote per user per answer; voting again replaces the earlier vote."""
+        """One vote per user per answer; voting again replaces the earlier vote (and the
+        reason given with it)."""
         with self.sessions.begin() as session:
             if session.get(AnswerLog, answer_id) is None:
                 raise KeyError(answer_id)
@@ -230,9 +244,22 @@ class AnswerRecords:
                 select(Feedback).where(Feedback.answer_id == answer_id, Feedback.user_id == user_id)
             ).first()
             if existing:
-                existing.vote = vote
+                existing.vote, existing.reason, existing.comment = vote, None, None
             else:
                 session.add(Feedback(answer_id=answer_id, user_id=user_id, vote=vote))
+
+    @_write
+    def explain(self, answer_id: int, user_id: str, reason: str, comment: str | None) -> None:
+        """Why a user's 👎 was given (the modal): recorded with the vote, which it implies."""
+        if reason not in FEEDBACK_REASONS:
+            raise ValueError(reason)
+        self.vote(answer_id, user_id, -1)
+        with self.sessions.begin() as session:
+            session.execute(
+                update(Feedback)
+                .where(Feedback.answer_id == answer_id, Feedback.user_id == user_id)
+                .values(reason=reason, comment=(comment or None) and comment[:MAX_COMMENT_CHARS])
+            )
 
     def stats(self) -> Stats:
         with self.sessions() as session:
@@ -244,7 +271,14 @@ class AnswerRecords:
             votes = dict(
                 session.execute(select(Feedback.vote, func.count()).group_by(Feedback.vote)).all()
             )
-        return Stats(sum(by_label.values()), by_label, votes.get(1, 0), votes.get(-1, 0))
+            reasons = dict(
+                session.execute(
+                    select(Feedback.reason, func.count())
+                    .where(Feedback.vote == -1, Feedback.reason.is_not(None))
+                    .group_by(Feedback.reason)
+                ).all()
+            )
+        return Stats(sum(by_label.values()), by_label, votes.get(1, 0), votes.get(-1, 0), reasons)
 
     def _abandoned(self):
         """Unfinished claims no live process holds (killed or restarted mid-answer)."""

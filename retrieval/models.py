@@ -158,7 +158,7 @@ class Feedback(Base):
     answer_id: Mapped[int] = mapped_column(ForeignKey("answers.id", ondelete="CASCADE"))
     user_id: Mapped[str] = mapped_column(String(64))
     vote: Mapped[int] = mapped_column(Integer)
-    # Given with a 👎 (the modal): one of bot.feedback.REASONS, and free text.
+    # Given with a 👎 (its modal): one of bot.records.FEEDBACK_REASONS, and free text.
     reason: Mapped[str | None] = mapped_column(String(32))
     comment: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -1,5 +1,6 @@
-"""Button actions on answers: 👍 / 👎 feedback, sharing a private answer to the channel, and
-switching an answer between Chinese only and Chinese with English renderings."""
+"""Button actions on answers: 👍 / 👎 feedback (👎 asks why, in a modal), sharing a private
+answer to the channel, and switching an answer between Chinese only and Chinese with English
+renderings."""
 
 from __future__ import annotations
 
@@ -9,9 +10,11 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
-from bot.blocks import answer_blocks, answer_fallback
-from bot.records import DATABASE_DOWN
+from bot.blocks import FEEDBACK_CALLBACK, answer_blocks, answer_fallback, feedback_modal
+from bot.records import DATABASE_DOWN, MAX_COMMENT_CHARS
 from bot.services import Services
+from bot.slack_errors import slack_error
+from bot.text import clean_text
 
 log = logging.getLogger(__name__)
 
@@ -23,8 +26,16 @@ def _answer_id(body: dict[str, Any]) -> int | None:
         return None
 
 
+def _reason(view: dict[str, Any]) -> tuple[str | None, str | None]:
+    """The modal's choice and comment, as submitted."""
+    values = (view.get("state") or {}).get("values") or {}
+    chosen = ((values.get("reason") or {}).get("reason") or {}).get("selected_option") or {}
+    comment = ((values.get("comment") or {}).get("comment") or {}).get("value")
+    return chosen.get("value"), clean_text(comment, MAX_COMMENT_CHARS) if comment else None
+
+
 def register(app: App, services: Services) -> None:
-    def vote(body: dict[str, Any], respond: Respond, value: int) -> None:
+    def vote(body: dict[str, Any], respond: Respond, value: int, thank: bool = True) -> None:
         answer_id = _answer_id(body)
         try:
             if answer_id is None:
@@ -45,13 +56,40 @@ def register(app: App, services: Services) -> None:
                 replace_original=False,
             )
             return
-        respond(text="Thanks for the feedback!", response_type="ephemeral", replace_original=False)
+        if thank:
+            respond(
+                text="Thanks for the feedback!", response_type="ephemeral", replace_original=False
+            )
 
     def on_up(body: dict[str, Any], respond: Respond) -> None:
         vote(body, respond, +1)
 
+    def ask_why(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        """👎: the modal opens from the ack itself, while the click's trigger is fresh (it
+        lasts 3 seconds); the vote counts whether or not a reason follows."""
+        ack()
+        answer_id = _answer_id(body)
+        if answer_id is None:
+            return
+        try:
+            client.views_open(trigger_id=body["trigger_id"], view=feedback_modal(answer_id))
+        except Exception as exc:
+            log.warning("could not open the feedback modal: %s", slack_error(exc) or exc)
+
     def on_down(body: dict[str, Any], respond: Respond) -> None:
-        vote(body, respond, -1)
+        vote(body, respond, -1, thank=False)
+
+    def on_reason(body: dict[str, Any]) -> None:
+        view = body.get("view") or {}
+        reason, comment = _reason(view)
+        try:
+            answer_id = int(view.get("private_metadata") or "")
+            services.records.explain(answer_id, body["user"]["id"], reason or "", comment)
+        except DATABASE_DOWN:
+            services.metrics.errors.labels("database").inc()
+            log.warning("database unavailable; a feedback reason was not recorded")
+        except (KeyError, ValueError):
+            log.warning("feedback reason for an unknown answer or choice; not recorded")
 
     def switch_language(body: dict[str, Any], respond: Respond, english: bool) -> None:
         answer_id = _answer_id(body)
@@ -101,9 +139,10 @@ def register(app: App, services: Services) -> None:
         ack()
 
     # Lazy listeners: acked at once in the request's thread, the work done in the pool.
+    app.action("feedback_down")(ack=ask_why, lazy=[on_down])
+    app.view(FEEDBACK_CALLBACK)(ack=ack_at_once, lazy=[on_reason])
     for action_id, work in (
         ("feedback_up", on_up),
-        ("feedback_down", on_down),
         ("show_english", on_show_english),
         ("show_chinese", on_show_chinese),
         ("share_answer", on_share),

@@ -167,6 +167,21 @@ class SlackClient:
             urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded"
         )
 
+    def submit(self, view: dict[str, Any], user_id: str = "UASKER") -> Response:
+        """A modal submitted (view_submission) with `view`'s callback, metadata and state."""
+        payload = {
+            "type": "view_submission",
+            "team": {"id": "T1"},
+            "user": {"id": user_id},
+            "api_app_id": "A1",
+            "token": "legacy",
+            "trigger_id": "1.2.4",
+            "view": {"id": "V1", "type": "modal", **view},
+        }
+        return self.post(
+            urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded"
+        )
+
     def get(self, path: str) -> Response:
         try:
             with urllib.request.urlopen(self.url + path, timeout=10) as response:

@@ -6,10 +6,15 @@ import json
 import logging
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
 
 from bot.services import build_services
 from retrieval.index import IndexPublisher
+from retrieval.models import Feedback
 from tests.bot.conftest import ADMIN, RunningApp, make_settings, mention
 
 
@@ -320,17 +325,55 @@ def test_feedback_and_stats(running: RunningApp) -> None:
     running.event(mention("What is Orion?"), event_id="EvFb")
     (call,) = running.stub.wait_for("chat.postMessage")
     answer_id = sections(call)[-1]["elements"][0]["value"]
+    records = running.services.records
     running.action("feedback_up", answer_id, user_id="U1")
     running.action("feedback_down", answer_id, user_id="U2")
-    running.stub.wait_for("response/action-U2", count=1)
+    # 👎 asks why in a modal, opened with the click's trigger; the vote counts already.
+    (opened,) = running.stub.wait_for("views.open")
+    view = json.loads(opened["view"]) if isinstance(opened["view"], str) else opened["view"]
+    assert opened["trigger_id"] == "1.2.3" and view["private_metadata"] == answer_id
+    wait_until(lambda: records.stats().thumbs_down == 1)
     running.action("feedback_up", answer_id, user_id="U2")  # a changed mind replaces the vote
-    running.stub.wait_for("response/action-U2", count=2)
+    running.stub.wait_for("response/action-U2", count=1)
     running.stub.wait_for("response/action-U1", count=1)
-    stats = running.services.records.stats()
+    stats = records.stats()
     assert (stats.questions, stats.thumbs_up, stats.thumbs_down) == (1, 2, 0)
+
+    # The reason, with and without a comment (the comment cut and cleaned, never trusted).
+    running.submit(feedback_view(answer_id, "outdated", "see the 2026 report\u202e" + "x" * 600))
+    running.submit(feedback_view(answer_id, "wrong_quotes"), user_id="U3")
+    wait_until(lambda: records.stats().reasons == {"outdated": 1, "wrong_quotes": 1})
+    assert records.stats().thumbs_down == 2  # a reason is a 👎
+    with running.services.sessions() as session:
+        comments = dict(session.execute(select(Feedback.user_id, Feedback.comment)).all())
+    assert comments["U3"] is None
+    assert comments["UASKER"].startswith("see the 2026 report") and len(comments["UASKER"]) == 500
+    assert "\u202e" not in comments["UASKER"]
     text = ack_text(running.command("stats", user_id=ADMIN))
-    assert "Questions answered:* 1" in text and "👍 2" in text
+    assert "Questions answered:* 1" in text and "👍 2 · 👎 2" in text and "Outdated: 1" in text
     assert "only admins" in ack_text(running.command("stats", user_id="U1"))
+
+
+def feedback_view(answer_id: str, reason: str, comment: str | None = None) -> dict[str, Any]:
+    return {
+        "callback_id": "feedback_reason",
+        "private_metadata": answer_id,
+        "state": {
+            "values": {
+                "reason": {
+                    "reason": {"type": "radio_buttons", "selected_option": {"value": reason}}
+                },
+                "comment": {"comment": {"type": "plain_text_input", "value": comment}},
+            }
+        },
+    }
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition never held"
+        time.sleep(0.05)
 
 
 def test_health_and_metrics(running: RunningApp) -> None:
