@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.records import FEEDBACK_REASONS, MAX_COMMENT_CHARS, AskedQuestion, Stats
 from bot.text import escape_mrkdwn, truncate
@@ -16,9 +16,13 @@ from retrieval.recheck import Revision
 from retrieval.store import CorpusChange, SourceInfo, VersionInfo
 from retrieval.timeline import TimelineEntry
 
+if TYPE_CHECKING:
+    from bot.gaps import Gap
+
 Block = dict[str, Any]
 SECTION_LIMIT = 3000  # Slack's cap on a section's text
 MAX_BLOCKS = 50
+MAX_GAPS = 10  # groups shown in Slack (the CLI lists all)
 MAX_HOME_BLOCKS = 100  # a view's cap
 HOME_SOURCES = 40
 
@@ -300,7 +304,8 @@ def help_blocks() -> list[Block]:
             " creator)\n"
             "• `/rumor help`: this message\n"
             "• `/rumor reload`: re-read the corpus (admins)\n"
-            "• `/rumor stats`: questions, labels and feedback (admins)"
+            "• `/rumor stats`: questions, labels and feedback (admins)\n"
+            "• `/rumor gaps`: what the corpus lacks, from weak answers and 👎s (admins)"
         ),
     ]
 
@@ -343,6 +348,29 @@ def stats_text(stats: Stats) -> str:
             f"{FEEDBACK_REASONS.get(k, k)}: {n}" for k, n in said
         )
     return text
+
+
+def gaps_text(gaps: list[Gap], days: int) -> str:
+    """For curators: what to add next, largest group of badly answered questions first."""
+    if not gaps:
+        return f"No question of the last {days} days was answered low or none or given a 👎."
+    total = sum(g.size for g in gaps)
+    lines = [
+        f"*What the corpus lacks* (last {days} days): {total} question(s) answered low or none"
+        f" or given a 👎, in {len(gaps)} group(s), largest first"
+    ]
+    for n, gap in enumerate(gaps[:MAX_GAPS], 1):
+        reasons = ", ".join(
+            f"{FEEDBACK_REASONS.get(k, k)} {v}" for k, v in sorted(gap.reasons.items())
+        )
+        lines.append(
+            f"\n*{n}. {gap.size} question(s)* · last asked {gap.last_asked:%Y-%m-%d}"
+            + (f" · 👎 {reasons}" if reasons else "")
+        )
+        lines += [f"• “{escape_mrkdwn(truncate(q, 150))}”" for q in gap.examples]
+        nearest = escape_mrkdwn(gap.nearest) if gap.nearest else "none"
+        lines.append(f"_Nearest source:_ {nearest}")
+    return truncate("\n".join(lines), SECTION_LIMIT)
 
 
 FEEDBACK_CALLBACK = "feedback_reason"

@@ -8,6 +8,7 @@ import logging
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import asdict
 from datetime import date
 from pathlib import Path
 
@@ -338,6 +339,28 @@ def cmd_recheck(services: Services, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_gaps(services: Services, args: argparse.Namespace) -> int:
+    from bot.gaps import gaps_of
+
+    if not _start_engine(services):
+        return 1
+    gaps = gaps_of(services, args.days)
+    if args.json:
+        for gap in gaps:
+            print(json.dumps(asdict(gap) | {"last_asked": gap.last_asked.isoformat()}))
+        return 0
+    if not gaps:
+        print(f"No question of the last {args.days} days was answered low or none or downvoted.")
+    for n, gap in enumerate(gaps, 1):
+        reasons = ", ".join(f"{k} {v}" for k, v in sorted(gap.reasons.items()))
+        print(f"{n}. {gap.size} question(s), last asked {gap.last_asked:%Y-%m-%d}", end="")
+        print(f"; downvoted: {reasons}" if reasons else "")
+        for question in gap.examples:
+            print(f"   “{question}”")
+        print(f"   nearest source: {gap.nearest or 'none'}")
+    return 0
+
+
 def cmd_setup_model(services: Services, args: argparse.Namespace) -> int:
     from retrieval.translation.model import TranslatorModelError
 
@@ -454,6 +477,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     recheck.add_argument("--dry-run", action="store_true", help="print them; touch no message")
     recheck.set_defaults(func=cmd_recheck)
+
+    gaps = sub.add_parser("gaps", help="what the corpus lacks: weak answers grouped by meaning")
+    gaps.add_argument("--days", type=int, default=30, help="how far back (default: 30)")
+    gaps.add_argument("--json", action="store_true", help="one JSON object per group")
+    gaps.set_defaults(func=cmd_gaps)
 
     serve = sub.add_parser("serve", help="run the Slack app (HTTP, or Socket Mode)")
     serve.add_argument("--port", type=int, help="HTTP port (default: $PORT, else 3000)")

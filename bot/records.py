@@ -87,6 +87,17 @@ class LoggedAnswer:
 
 
 @dataclass(frozen=True)
+class WeakAnswer:
+    """An answer the corpus did not support well: labelled low or none, or given a 👎."""
+
+    user_id: str | None
+    question: str
+    asked_at: datetime
+    confidence: str
+    reasons: tuple[str, ...]  # given with 👎s
+
+
+@dataclass(frozen=True)
 class Unfinished:
     """An event answered while the database could not record it: recorded once it can."""
 
@@ -206,6 +217,40 @@ class AnswerRecords:
             row.passage_ids = [p["passage_id"] for p in answer["passages"]]
             row.corpus_version = answer.get("corpus_version")
             row.revisions = [*(row.revisions or []), revision]
+
+    def weak_answers(self, since: datetime) -> list[WeakAnswer]:
+        """Answers since `since` labelled low or none or given a 👎, oldest first."""
+        with self.sessions() as session:
+            downvoted = select(Feedback.answer_id).where(Feedback.vote == -1)
+            rows = session.execute(
+                select(
+                    AnswerLog.id,
+                    AnswerLog.user_id,
+                    AnswerLog.question,
+                    AnswerLog.asked_at,
+                    AnswerLog.confidence,
+                )
+                .where(
+                    AnswerLog.asked_at >= since,
+                    or_(AnswerLog.confidence.in_(("low", "none")), AnswerLog.id.in_(downvoted)),
+                )
+                .order_by(AnswerLog.id)
+            ).all()
+            reasons: dict[int, list[str]] = {}
+            for answer_id, reason in session.execute(
+                select(Feedback.answer_id, Feedback.reason).where(
+                    Feedback.vote == -1,
+                    Feedback.reason.is_not(None),
+                    Feedback.answer_id.in_([r.id for r in rows]),
+                )
+            ):
+                reasons.setdefault(answer_id, []).append(reason)
+        return [
+            WeakAnswer(
+                r.user_id, r.question, r.asked_at, r.confidence, tuple(reasons.get(r.id, ()))
+            )
+            for r in rows
+        ]
 
     def recent_questions(self, user_id: str, limit: int = 5) -> list[AskedQuestion]:
         """A user's latest questions, newest first."""

@@ -1,5 +1,5 @@
 """The `/rumor` slash command: ask, sources, timeline, follow / unfollow / following, mode,
-help, reload (admins) and stats (admins)."""
+help, and for admins reload, stats and gaps."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from bot.blocks import (
     answer_blocks,
     answer_fallback,
     following_text,
+    gaps_text,
     help_blocks,
     reload_report_text,
     sources_blocks,
@@ -22,6 +23,7 @@ from bot.blocks import (
 )
 from bot.digests import deliver_digests
 from bot.following import FollowError, clean_topic
+from bot.gaps import gaps_of
 from bot.listeners.answering import answer_and_log, failed, question_from
 from bot.modes import MODES
 from bot.records import DATABASE_DOWN
@@ -63,8 +65,10 @@ VERBS = (
     "mode",
     "reload",
     "stats",
+    "gaps",
     "help",
 )
+GAP_DAYS = 30
 
 
 def parse(command: dict[str, Any]) -> tuple[str, str]:
@@ -100,6 +104,9 @@ def _acknowledgement(services: Services, command: dict[str, Any]) -> dict[str, A
     if verb == "reload":
         refusal = _admins_only(services, command["user_id"], "reload the corpus")
         return {"text": refusal or RELOAD_STARTED}
+    if verb == "gaps":
+        refusal = _admins_only(services, command["user_id"], "see what the corpus lacks")
+        return {"text": refusal or f":mag: Grouping the last {GAP_DAYS} days' weak answers…"}
     if verb == "stats":
         refusal = _admins_only(services, command["user_id"], "see the stats")
         return {"text": refusal or stats_text(services.records.stats())}
@@ -198,6 +205,12 @@ def follow_up(
         timeline(services, respond, topic)
     elif verb == "reload" and not _admins_only(services, command["user_id"], "reload"):
         reload(services, command, respond, client)
+    elif verb == "gaps" and not _admins_only(services, command["user_id"], "see gaps"):
+        try:
+            text = gaps_text(gaps_of(services, GAP_DAYS), GAP_DAYS)
+        except Exception as exc:
+            text = failed(services, "command", exc)
+        respond(text=text, response_type="ephemeral", replace_original=True)
     elif (
         verb == "mode"
         and (wanted := rest.strip().lower()) in MODES
