@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from slack_bolt import App, BoltContext
@@ -39,6 +41,7 @@ def request_of(event: dict[str, Any], surface: str) -> dict[str, Any]:
         "user": event.get("user"),
         "text": event.get("text"),
         "surface": surface,
+        "ts": event["ts"],  # the question itself: where the 👀 goes while it is answered
     }
 
 
@@ -72,6 +75,13 @@ def post_answer(
 ) -> tuple[str | None, int | None]:
     """Answer in the request's thread: the posted message's ts (None if nothing was posted)
     and the answer's record id."""
+    with looking(client, request["channel"], request.get("ts")):
+        return _post_answer(services, client, event_id, request)
+
+
+def _post_answer(
+    services: Services, client: WebClient, event_id: str, request: dict[str, Any]
+) -> tuple[str | None, int | None]:
     channel, thread_ts, surface = request["channel"], request["thread_ts"], request["surface"]
     question = question_from(request.get("text"))
     answer_id = None
@@ -111,6 +121,30 @@ def post_answer(
         text = failed(services, surface, exc, context=f"event_id={event_id}")
         return _apologise(client, channel, thread_ts, text), None
     return None, None
+
+
+@contextmanager
+def looking(client: WebClient, channel: str, ts: str | None) -> Iterator[None]:
+    """👀 on a question in a channel while it is answered, removed once the answer (or the
+    apology) is posted. Best effort: without `reactions:write` the answer still comes."""
+    if ts is None or channel.startswith("D"):
+        yield
+        return
+    reacted = _react(client.reactions_add, channel, ts)
+    try:
+        yield
+    finally:
+        if reacted:
+            _react(client.reactions_remove, channel, ts)
+
+
+def _react(call: Any, channel: str, ts: str) -> bool:
+    try:
+        call(channel=channel, timestamp=ts, name="eyes")
+        return True
+    except SlackApiError as exc:
+        log.debug("reaction on %s not changed: %s", ts, slack_error(exc))
+        return False
 
 
 def recover(services: Services, client: WebClient) -> int:

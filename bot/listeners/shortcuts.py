@@ -73,6 +73,7 @@ def check(services: Services, body: dict[str, Any], respond: Respond, client: We
         "text": claim,
         "surface": "shortcut",
         "shown": shown,
+        "ts": message["ts"],
     }
     # Keyed by the message: a second click (or a click by someone else) posts nothing more.
     taken, posted_ts = reply(services, client, f"check:{channel}:{message['ts']}", request)

@@ -140,11 +140,15 @@ def test_manifest_declares_what_the_app_uses() -> None:
         "message.im",
         "message.channels",
         "message.groups",
+        "assistant_thread_started",
+        "assistant_thread_context_changed",
     }
     assert manifest["features"]["app_home"]["home_tab_enabled"] is True
     scopes = set(manifest["oauth_config"]["scopes"]["bot"])
     assert {"app_mentions:read", "chat:write", "commands", "im:history"} <= scopes
     assert {"channels:read", "groups:read"} <= scopes  # App Home: users.conversations
     assert manifest["settings"]["interactivity"]["is_enabled"] is True
+    assert {"assistant:write", "reactions:write"} <= scopes
+    assert len(manifest["features"]["assistant_view"]["suggested_prompts"]) == 3
     (shortcut,) = manifest["features"]["shortcuts"]
     assert (shortcut["type"], shortcut["callback_id"]) == ("message", "check_rumour")
