@@ -9,9 +9,7 @@ channel), so a reload that touches 500 answers spreads them over minutes.
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import os
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
@@ -22,7 +20,8 @@ from slack_sdk import WebClient
 from bot.blocks import answer_blocks, answer_fallback, correction_reply
 from bot.records import LoggedAnswer
 from bot.services import Services
-from bot.slack_errors import UNFIXABLE_SLACK_ERRORS, slack_error
+from bot.slack_errors import slack_error
+from retrieval.background import BackgroundThread
 from retrieval.models import utcnow
 from retrieval.recheck import Revision, receipt, revise
 
@@ -34,7 +33,6 @@ RECHECK_WINDOW = timedelta(hours=24)
 # What an answer shows of how it was asked, kept by its correction.
 KEPT = ("context", "checked", "checked_sentence")
 PACE_SECONDS = 1.2  # between corrections: two Slack writes each
-NICENESS = 10
 
 
 @dataclass(frozen=True)
@@ -128,18 +126,8 @@ def correct(services: Services, client: WebClient, correction: Correction, versi
             blocks=answer_blocks(answer, logged.id),
         )
     except Exception as exc:
-        error = slack_error(exc)
-        why = error or type(exc).__name__
-        status = notifications.failed(
-            KIND, version, target, why, retry=error not in UNFIXABLE_SLACK_ERRORS
-        )
-        log.warning(
-            "correction of answer_id=%s for corpus version %s failed (%s); %s",
-            logged.id,
-            version,
-            why,
-            "will retry" if status == "retry" else "given up",
-        )
+        outcome = notifications.slack_failed(KIND, version, target, exc)
+        log.warning("correction of answer_id=%s for version %s: %s", logged.id, version, outcome)
         return False
     services.records.revise(logged.id, answer, revision.record(version, today))
     notifications.sent(KIND, version, target, logged.message_ts)
@@ -161,18 +149,17 @@ def correct(services: Services, client: WebClient, correction: Correction, versi
     return True
 
 
-class Corrections:
+class Corrections(BackgroundThread):
     """The one thread per process that plans and sends corrections."""
 
+    name = "corrections"
+
     def __init__(self, services: Services, pace: float = PACE_SECONDS):
+        super().__init__()
         self.services = services
         self.pace = pace
         self._plans: dict[int, RecheckPlan] = {}
         self._plan_lock = threading.Lock()
-        self._wanted = threading.Event()
-        self._stop = threading.Event()
-        self._lock = threading.Lock()
-        self._thread: threading.Thread | None = None
         self._client: WebClient | None = None
 
     @property
@@ -207,40 +194,26 @@ class Corrections:
         plan = self.plan(version)
         made = []
         for correction in plan.corrections:
-            if self._stop.is_set():
+            if self.stopping.is_set():
                 break
             if correct(self.services, client, correction, version):
                 made.append(correction)
-                self._stop.wait(self.pace)
+                self.stopping.wait(self.pace)
         targets = [str(c.logged.id) for c in plan.corrections]
         self.services.notifications.done(KIND, version, targets)
         return made
 
-    def request(self, client: WebClient) -> None:
+    def request(self, client: WebClient | None = None) -> None:
         """Deliver in the background (after a reload; and on every recovery sweep, for
         retries and for changes another replica made)."""
-        if not self.enabled:
-            return
-        self._client = client
-        self._wanted.set()
-        with self._lock:
-            if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._run, name="corrections", daemon=True)
-                self._thread.start()
+        if self.enabled:
+            self._client = client or self._client
+            super().request()
 
-    def stop(self, timeout: float = 10.0) -> None:
-        self._stop.set()
-        thread = self._thread
-        if thread is not None:
-            thread.join(timeout)
-
-    def _run(self) -> None:
-        with contextlib.suppress(AttributeError, OSError):
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), NICENESS)
-        while self._wanted.is_set() and not self._stop.is_set():
-            self._wanted.clear()
-            try:
-                assert self._client is not None
-                self.deliver(self._client)
-            except Exception:
-                log.warning("corrections failed this round; the next sweep retries", exc_info=True)
+    def work(self) -> bool:
+        try:
+            assert self._client is not None
+            self.deliver(self._client)
+        except Exception:
+            log.warning("corrections failed this round; the next sweep retries", exc_info=True)
+        return True

@@ -13,7 +13,6 @@ from slack_sdk import WebClient
 from bot.blocks import digest_blocks, digest_fallback
 from bot.following import Followed, topic_key
 from bot.services import Services
-from bot.slack_errors import UNFIXABLE_SLACK_ERRORS, slack_error
 from retrieval.following import TopicNews, topic_news
 from retrieval.models import utcnow
 from retrieval.quoting import best_sentence, excerpt
@@ -132,18 +131,8 @@ def deliver_digests(services: Services, client: WebClient) -> list[Digest]:
                 unfurl_media=False,
             )
         except Exception as exc:
-            error = slack_error(exc)
-            reason = error or type(exc).__name__
-            status = notifications.failed(
-                KIND, version, channel, reason, retry=error not in UNFIXABLE_SLACK_ERRORS
-            )
-            log.warning(
-                "digest for corpus version %s to channel=%s failed (%s); %s",
-                version,
-                channel,
-                reason,
-                "will retry" if status == "retry" else "given up",
-            )
+            outcome = notifications.slack_failed(KIND, version, channel, exc)
+            log.warning("digest for version %s to channel=%s: %s", version, channel, outcome)
             continue
         notifications.sent(KIND, version, channel, response.get("ts"))
         log.info(

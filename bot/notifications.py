@@ -9,6 +9,7 @@ from datetime import timedelta
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.slack_errors import UNFIXABLE_SLACK_ERRORS, slack_error
 from retrieval.db import claim, left_behind
 from retrieval.models import Notification, utcnow
 
@@ -65,6 +66,14 @@ class Notifications:
         status = "retry" if retry and (attempts or 0) + 1 < MAX_ATTEMPTS else "failed"
         self._finish(kind, version, target, status=status, error=error[:500])
         return status
+
+    def slack_failed(self, kind: str, version: int, target: str, exc: Exception) -> str:
+        """Record a failed Slack call: retried later unless Slack refused for good. Returns
+        the reason and what happens next, for the log line."""
+        error = slack_error(exc)
+        why = error or type(exc).__name__
+        status = self.failed(kind, version, target, why, retry=error not in UNFIXABLE_SLACK_ERRORS)
+        return f"{why}; {'will retry' if status == 'retry' else 'given up'}"
 
     def _finish(self, kind: str, version: int, target: str, **values: object) -> None:
         with self.sessions.begin() as session:

@@ -8,12 +8,10 @@ renderings reach answers as they land (the engine picks them up on its next refr
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import os
-import threading
 from collections.abc import Callable
 
+from retrieval.background import BackgroundThread
 from retrieval.engine import AnswerEngine
 from retrieval.translation.model import TranslatorModelError
 from retrieval.translation.store import TranslationStore
@@ -22,10 +20,10 @@ from retrieval.translation.worker import Job, translate_in_parallel
 
 log = logging.getLogger(__name__)
 
-NICENESS = 10
 
+class BackgroundTranslation(BackgroundThread):
+    name = "translate"
 
-class BackgroundTranslation:
     def __init__(
         self,
         store: TranslationStore | None,
@@ -35,53 +33,35 @@ class BackgroundTranslation:
         workers: int = 1,
         enabled: bool = True,
     ):
+        super().__init__()
         self.store = store
         self.jobs = jobs
         self.make_translator = make_translator
         self.engine = engine
         self.workers = workers
         self.enabled = enabled and store is not None
-        self._wanted = threading.Event()
-        self._stop = threading.Event()
-        self._lock = threading.Lock()
-        self._thread: threading.Thread | None = None
         self.state = "idle"
 
     def request(self) -> None:
-        """Translate whatever has no rendering yet; a no-op when translation is off."""
-        if not self.enabled:
-            return
-        self._wanted.set()
-        with self._lock:
-            if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._run, name="translate", daemon=True)
-                self._thread.start()
+        """Translate whatever has no rendering yet; a no-op when translation is off. A stop
+        leaves the text in progress claimed; its claim goes stale and is retaken later."""
+        if self.enabled:
+            super().request()
 
-    def stop(self, timeout: float = 10.0) -> None:
-        """Stop after the text in progress (its claim goes stale and is retaken later)."""
-        self._stop.set()
-        thread = self._thread
-        if thread is not None:
-            thread.join(timeout)
-
-    def _run(self) -> None:
-        # Linux nices a thread by its id; the model's own threads inherit it.
-        with contextlib.suppress(AttributeError, OSError):
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), NICENESS)
-        while self._wanted.is_set() and not self._stop.is_set():
-            self._wanted.clear()
-            try:
-                self._translate_once()
-            except TranslatorModelError as exc:
-                self.state = f"unavailable: {exc}"
-                self.engine.english_unavailable = str(exc)
-                log.warning("English renderings are unavailable: %s", exc)
-                return
-            except Exception:
-                self.state = "failed (see the log)"
-                log.exception("background translation failed; the next reload tries again")
-                return
+    def work(self) -> bool:
+        try:
+            self._translate_once()
+        except TranslatorModelError as exc:
+            self.state = f"unavailable: {exc}"
+            self.engine.english_unavailable = str(exc)
+            log.warning("English renderings are unavailable: %s", exc)
+            return False
+        except Exception:
+            self.state = "failed (see the log)"
+            log.exception("background translation failed; the next reload tries again")
+            return False
         self.state = "idle"
+        return True
 
     def _translate_once(self) -> None:
         store = self.store
@@ -94,8 +74,8 @@ class BackgroundTranslation:
         log.info("translating %d texts in the background", pending)
         # Each worker frees its model when done: nothing stays loaded until the next batch.
         summary = translate_in_parallel(
-            store, self.make_translator, jobs, self.workers, stop=self._stop
+            store, self.make_translator, jobs, self.workers, stop=self.stopping
         )
         log.info("background translation: %s", summary.line())
-        if not self._stop.is_set():
+        if not self.stopping.is_set():
             self.engine.refresh_english()

@@ -9,7 +9,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -142,9 +142,7 @@ class SlackClient:
                 }
             ],
         }
-        return self.post(
-            urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded"
-        )
+        return self.interactive(payload)
 
     def shortcut(
         self, message: dict[str, Any], user_id: str = "UASKER", channel_id: str = "C1"
@@ -163,9 +161,7 @@ class SlackClient:
             "message": {"type": "message", "user": "UPOSTER", **message},
             "response_url": f"{self.stub.url}/response/shortcut-{user_id}",
         }
-        return self.post(
-            urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded"
-        )
+        return self.interactive(payload)
 
     def submit(self, view: dict[str, Any], user_id: str = "UASKER") -> Response:
         """A modal submitted (view_submission) with `view`'s callback, metadata and state."""
@@ -178,6 +174,10 @@ class SlackClient:
             "trigger_id": "1.2.4",
             "view": {"id": "V1", "type": "modal", **view},
         }
+        return self.interactive(payload)
+
+    def interactive(self, payload: dict[str, Any]) -> Response:
+        """An interactivity payload (button, shortcut, modal), posted as Slack posts it."""
         return self.post(
             urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded"
         )
@@ -244,6 +244,37 @@ def running(services: Services, stub: SlackStub) -> Iterator[RunningApp]:
     app = RunningApp(services, stub)
     yield app
     app.close()
+
+
+def started_replicas(
+    tmp_path: Path, corpus_dir: Path, stub_url: str, db_url: str
+) -> list[Services]:
+    """Two replicas' services on one database and corpus, each with its own data directory."""
+    replicas = [
+        build_services(make_settings(tmp_path / name, corpus_dir, stub_url, db_url))
+        for name in ("a", "b")
+    ]
+    for replica in replicas:
+        replica.answers.start()
+    return replicas
+
+
+def at_once(work: Callable[[Any], Any], items: list[Any]) -> list[Any]:
+    """`work` on every item, each in its own thread, all let go together (a race between
+    replicas); the results, in the order they finished."""
+    start = threading.Barrier(len(items))
+    results: list[Any] = []
+
+    def run(item: Any) -> None:
+        start.wait()
+        results.append(work(item))
+
+    threads = [threading.Thread(target=run, args=(item,)) for item in items]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
 
 
 def mention(text: str, ts: str = "1700000001.000200", **extra: Any) -> dict[str, Any]:

@@ -4,16 +4,15 @@ stub Web API, claimed once across replicas, Slack's refusals recorded and not re
 from __future__ import annotations
 
 import json
-import threading
 import time
 from pathlib import Path
 
 from sqlalchemy import select
 
 from bot.corrections import KIND, plan_recheck
-from bot.services import Services, build_services
+from bot.services import Services
 from retrieval.models import AnswerLog
-from tests.bot.conftest import ADMIN, RunningApp, make_settings, mention
+from tests.bot.conftest import ADMIN, RunningApp, at_once, mention, started_replicas
 from tests.bot.slack_stub import SlackStub
 from tests.bot.test_following import ORION_NEWS, add_orion_source, blocks_text, client_for
 
@@ -154,12 +153,8 @@ def test_a_latest_question_opens_with_the_newest_date(running: RunningApp) -> No
 def test_a_correction_is_claimed_once_across_replicas(
     tmp_path: Path, corpus_dir: Path, stub: SlackStub, db_url: str
 ) -> None:
-    replicas = [
-        build_services(make_settings(tmp_path / name, corpus_dir, stub.url, db_url))
-        for name in ("a", "b")
-    ]
+    replicas = started_replicas(tmp_path, corpus_dir, stub.url, db_url)
     for replica in replicas:
-        replica.answers.start()
         replica.corrections.pace = 0
     a, b = replicas
     posted_answer(a, ORION_QUESTION, "1.2")
@@ -167,18 +162,7 @@ def test_a_correction_is_claimed_once_across_replicas(
     a.answers.reload("test")
     assert b.answers.refresh()
 
-    start = threading.Barrier(2)
-    made: list[int] = []
-
-    def deliver(replica: Services) -> None:
-        start.wait()
-        made.append(len(replica.corrections.deliver(client_for(replica))))
-
-    threads = [threading.Thread(target=deliver, args=(r,)) for r in replicas]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    made = at_once(lambda r: len(r.corrections.deliver(client_for(r))), replicas)
     assert sorted(made) == [0, 1]
     assert stub.count("chat.update") == 1 and stub.count("chat.postMessage") == 1
 

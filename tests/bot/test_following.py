@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-import threading
 from pathlib import Path
 
 import pytest
@@ -13,8 +12,8 @@ from slack_sdk import WebClient
 from bot.app import configure_client
 from bot.digests import KIND, deliver_digests
 from bot.following import MAX_TOPICS
-from bot.services import Services, build_services
-from tests.bot.conftest import ADMIN, RunningApp, make_settings, mention
+from bot.services import Services
+from tests.bot.conftest import ADMIN, RunningApp, at_once, mention, started_replicas
 from tests.bot.slack_stub import SlackStub
 from tests.bot.test_slack_app import ack_text
 
@@ -136,12 +135,7 @@ def test_a_topic_followed_after_the_change_hears_nothing_of_it(
 def test_a_digest_is_claimed_once_across_replicas(
     tmp_path: Path, corpus_dir: Path, stub: SlackStub, db_url: str
 ) -> None:
-    replicas = [
-        build_services(make_settings(tmp_path / name, corpus_dir, stub.url, db_url))
-        for name in ("a", "b")
-    ]
-    for replica in replicas:
-        replica.answers.start()
+    replicas = started_replicas(tmp_path, corpus_dir, stub.url, db_url)
     a, b = replicas
     assert a.records.owner != b.records.owner
     a.subscriptions.follow("C1", "Orion", "U1")
@@ -149,18 +143,7 @@ def test_a_digest_is_claimed_once_across_replicas(
     a.answers.reload("test")
     assert b.answers.refresh()
 
-    start = threading.Barrier(2)
-    sent: list[int] = []
-
-    def deliver(replica: Services) -> None:
-        start.wait()
-        sent.append(len(deliver_digests(replica, client_for(replica))))
-
-    threads = [threading.Thread(target=deliver, args=(r,)) for r in replicas]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    sent = at_once(lambda r: len(deliver_digests(r, client_for(r))), replicas)
     assert sorted(sent) == [0, 1]
     assert stub.count("chat.postMessage") == 1
 

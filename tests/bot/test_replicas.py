@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from tests.bot.conftest import ADMIN, SlackClient, mention
+from tests.bot.conftest import ADMIN, SlackClient, at_once, mention
 from tests.bot.slack_stub import SlackStub
 from tests.bot.test_following import add_orion_source
 from tests.bot.test_serve import free_port, start, stop, wait_healthy
@@ -119,14 +119,7 @@ def test_simultaneous_reloads_make_one_version(replicas, stub, corpus_dir, postg
     (corpus_dir / "005_new.txt").write_text(
         "新传闻\n\n据报道，Zorblax 9 将在明年发布，这是一个新的测试传闻。\n"
     )
-    threads = [
-        threading.Thread(target=r.command, args=("reload",), kwargs={"user_id": ADMIN})
-        for r in replicas
-    ]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    at_once(lambda r: r.command("reload", user_id=ADMIN), replicas)
     stub.wait_for(f"response/{ADMIN}", count=2, timeout=60)
     changed = query(postgres_url, "SELECT id FROM corpus_versions WHERE status = 'changed'")
     assert len(changed) == 2  # the start-up ingest, then one of the two reloads
@@ -176,14 +169,7 @@ def test_a_changed_answer_is_corrected_once_when_both_reload(
         assert time.monotonic() < deadline
         time.sleep(0.1)
     add_orion_source(corpus_dir)
-    threads = [
-        threading.Thread(target=r.command, args=("reload",), kwargs={"user_id": ADMIN})
-        for r in replicas
-    ]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    at_once(lambda r: r.command("reload", user_id=ADMIN), replicas)
     stub.wait_for(f"response/{ADMIN}", count=2, timeout=60)
     (update,) = stub.wait_for("chat.update", timeout=30)
     assert update["ts"] == "40.2"
