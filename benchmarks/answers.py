@@ -23,7 +23,7 @@ from sets import ROOT, SETS  # benchmarks/sets.py, beside this script
 
 sys.path.insert(0, str(ROOT))
 
-import retrieval.quoting as quoting
+import retrieval.answers.quoting as quoting
 from bot.services import build_services
 from bot.settings import Settings
 from retrieval.evaluation import evaluate, load_questions

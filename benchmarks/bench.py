@@ -27,14 +27,14 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from retrieval.corpus.ingest import CorpusIngestor  # noqa: E402
+from retrieval.corpus.store import CorpusStore  # noqa: E402
 from retrieval.db import make_engine, session_factory, upgrade  # noqa: E402
 from retrieval.e5_convert import MODEL_ID, ensure_converted  # noqa: E402
 from retrieval.embedding import OnnxEmbedder  # noqa: E402
 from retrieval.engine import AnswerEngine  # noqa: E402
 from retrieval.evaluation import evaluate, load_questions  # noqa: E402
 from retrieval.index import EmbeddingCache, IndexPublisher  # noqa: E402
-from retrieval.ingest import CorpusIngestor  # noqa: E402
-from retrieval.store import CorpusStore  # noqa: E402
 
 DEV = ROOT.parent / "shared" / "eval" / "dev.jsonl"
 HOLDOUT = ROOT / "benchmarks" / "holdout.jsonl"

@@ -8,13 +8,13 @@ from typing import TYPE_CHECKING, Any
 
 from bot.records import FEEDBACK_REASONS, MAX_COMMENT_CHARS, AskedQuestion, Stats
 from bot.text import escape_mrkdwn, truncate
-from retrieval.answer import SHOWN_QUOTES, citation_numbers
-from retrieval.following import TopicNews
-from retrieval.ingest import IngestReport
+from retrieval.answers.answer import SHOWN_QUOTES, citation_numbers
+from retrieval.answers.timeline import TimelineEntry
+from retrieval.changes.following import TopicNews
+from retrieval.changes.recheck import Revision
+from retrieval.corpus.ingest import IngestReport
+from retrieval.corpus.store import CorpusChange, SourceInfo, VersionInfo
 from retrieval.lexical import has_cjk
-from retrieval.recheck import Revision
-from retrieval.store import CorpusChange, SourceInfo, VersionInfo
-from retrieval.timeline import TimelineEntry
 
 if TYPE_CHECKING:
     from bot.gaps import Gap

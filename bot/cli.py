@@ -16,12 +16,12 @@ from bot.blocks import MT_NOTE, PENDING_NOTE, UNCHECKED_NOTE, as_of_text
 from bot.services import Services, build_services
 from bot.settings import Settings
 from bot.text import clean_text
-from retrieval.answer import Answer, Quote
+from retrieval.answers.answer import Answer, Quote
+from retrieval.corpus.ingest import IngestError, IngestReport
+from retrieval.corpus.store import SourceInfo, VersionInfo
 from retrieval.evaluation import evaluate, load_questions
 from retrieval.index import IndexBuildError
-from retrieval.ingest import IngestError, IngestReport
 from retrieval.lexical import has_cjk
-from retrieval.store import SourceInfo, VersionInfo
 
 log = logging.getLogger("rumorbot")
 
@@ -300,7 +300,7 @@ def cmd_follow(services: Services, args: argparse.Namespace) -> int:
 
 def cmd_recheck(services: Services, args: argparse.Namespace) -> int:
     from bot.corrections import PACE_SECONDS, correct, plan_recheck
-    from retrieval.recheck import describe_source
+    from retrieval.changes.recheck import describe_source
 
     if not args.dry_run and not services.settings.recheck:
         print("RUMORBOT_RECHECK is off: past answers are not edited", file=sys.stderr)

@@ -22,8 +22,8 @@ from bot.records import LoggedAnswer
 from bot.services import Services
 from bot.slack_errors import slack_error
 from retrieval.background import BackgroundThread
+from retrieval.changes.recheck import Revision, receipt, revise
 from retrieval.models import utcnow
-from retrieval.recheck import Revision, receipt, revise
 
 log = logging.getLogger(__name__)
 

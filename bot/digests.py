@@ -13,10 +13,10 @@ from slack_sdk import WebClient
 from bot.blocks import digest_blocks, digest_fallback
 from bot.following import Followed, topic_key
 from bot.services import Services
-from retrieval.following import TopicNews, topic_news
+from retrieval.answers.quoting import best_sentence, excerpt
+from retrieval.changes.following import TopicNews, topic_news
+from retrieval.corpus.store import CorpusChange
 from retrieval.models import utcnow
-from retrieval.quoting import best_sentence, excerpt
-from retrieval.store import CorpusChange
 
 log = logging.getLogger(__name__)
 

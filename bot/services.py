@@ -18,13 +18,13 @@ from bot.modes import ChannelModes
 from bot.notifications import Notifications
 from bot.records import AnswerRecords
 from bot.settings import Settings
+from retrieval.corpus.ingest import CorpusIngestor
+from retrieval.corpus.store import CorpusStore, SourceInfo
 from retrieval.db import make_engine, session_factory, upgrade
 from retrieval.embedding import Embedder, load_embedder
 from retrieval.engine import AnswerEngine
 from retrieval.expansion import QueryExpander
 from retrieval.index import EmbeddingCache, IndexPublisher
-from retrieval.ingest import CorpusIngestor
-from retrieval.store import CorpusStore, SourceInfo
 from retrieval.translation.background import BackgroundTranslation
 from retrieval.translation.store import TranslationStore, text_hash
 from retrieval.translation.translator import (

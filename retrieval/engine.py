@@ -10,17 +10,17 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from retrieval.answer import STALE_DAYS, Answer, compose
-from retrieval.conversation import follow_up
+from retrieval.answers.answer import STALE_DAYS, Answer, compose
+from retrieval.answers.conversation import follow_up
+from retrieval.answers.quoting import UnitVectors
+from retrieval.answers.timeline import TimelineEntry, build_timeline
+from retrieval.corpus.ingest import CorpusIngestor, IngestReport
+from retrieval.corpus.store import CorpusStore
 from retrieval.embedding import Embedder
 from retrieval.english import EnglishSide, build_english_side
 from retrieval.expansion import QueryExpander
 from retrieval.index import BuildReport, IndexBuildError, IndexPublisher, IndexSnapshot
-from retrieval.ingest import CorpusIngestor, IngestReport
-from retrieval.quoting import UnitVectors
 from retrieval.search import HybridSearcher, QueryAnalysis, analyse
-from retrieval.store import CorpusStore
-from retrieval.timeline import TimelineEntry, build_timeline
 from retrieval.translation.store import TranslationStore, text_hash
 
 log = logging.getLogger(__name__)

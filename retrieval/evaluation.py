@@ -8,8 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from retrieval.answer import Answer, Evidence, decide
-from retrieval.credibility import STRONG_TIERS, origins
+from retrieval.answers.answer import Answer, Evidence, decide
+from retrieval.answers.credibility import STRONG_TIERS, origins
 
 
 @dataclass(frozen=True)

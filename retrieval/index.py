@@ -28,10 +28,10 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
+from retrieval.corpus.store import CorpusStore, PassageRow, SourceInfo
 from retrieval.embedding import Embedder
 from retrieval.lexical import BM25Index, normalise
 from retrieval.models import Embedding
-from retrieval.store import CorpusStore, PassageRow, SourceInfo
 
 log = logging.getLogger(__name__)
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from retrieval.corpus.store import PassageRow, SourceInfo
 from retrieval.embedding import Embedder
 from retrieval.english import EnglishSide, spell_out, stem
 from retrieval.expansion import QueryExpander
@@ -28,7 +29,6 @@ from retrieval.lexical import (
     normalise,
     tokenize,
 )
-from retrieval.store import PassageRow, SourceInfo
 
 MAX_QUESTION_CHARS = 2000
 MIN_STEM = 4  # an English word's stem counts as one of its forms from this length on

@@ -14,7 +14,7 @@ from bot.listeners.answering import answer_and_log, failed, question_from
 from bot.listeners.events import reply
 from bot.services import Services
 from bot.text import truncate
-from retrieval.claims import strongest_claim
+from retrieval.answers.claims import strongest_claim
 
 log = logging.getLogger(__name__)
 

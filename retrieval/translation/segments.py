@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from retrieval.passages import sentences
+from retrieval.corpus.passages import sentences
 
 RUN_CHARS = 60  # a run of transcript phrases translated together
 MIN_PIECE = 12  # a shorter sentence goes with the next one

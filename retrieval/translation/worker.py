@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from retrieval.store import PassageRow, SourceInfo
+from retrieval.corpus.store import PassageRow, SourceInfo
 from retrieval.translation.render import render
 from retrieval.translation.store import TranslationStore, text_hash, worker_name
 from retrieval.translation.translator import Translator

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 
-from retrieval.claims import sentences
+from retrieval.answers.claims import sentences
 from tests.bot.conftest import RunningApp
 from tests.bot.test_following import blocks_text
 

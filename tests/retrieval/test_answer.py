@@ -7,16 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from retrieval.conversation import follow_up
+from retrieval.answers.conversation import follow_up
+from retrieval.answers.quoting import best_sentence, excerpt, units
+from retrieval.corpus.ingest import CorpusIngestor
+from retrieval.corpus.store import CorpusStore
 from retrieval.db import make_engine, session_factory, upgrade
 from retrieval.embedding import HashingEmbedder
 from retrieval.engine import AnswerEngine, NotReady
 from retrieval.index import EmbeddingCache, IndexPublisher
-from retrieval.ingest import CorpusIngestor
 from retrieval.lexical import latin_tokens, tokenize
-from retrieval.quoting import best_sentence, excerpt, units
 from retrieval.search import analyse
-from retrieval.store import CorpusStore
 
 
 def make_engine_for(corpus_dir: Path, tmp_path: Path, embedder=None) -> AnswerEngine:

@@ -8,10 +8,17 @@ from pathlib import Path
 
 import pytest
 
-from retrieval.answer import Evidence, Quote, decide, span_note
-from retrieval.credibility import Support, Voice, describe, origins, passage_tier, passage_voice
+from retrieval.answers.answer import Evidence, Quote, decide, span_note
+from retrieval.answers.credibility import (
+    Support,
+    Voice,
+    describe,
+    origins,
+    passage_tier,
+    passage_voice,
+)
+from retrieval.corpus.store import SourceInfo
 from retrieval.engine import AnswerEngine
-from retrieval.store import SourceInfo
 from tests.retrieval.test_answer import make_engine_for
 
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup
 
-from retrieval.documents import SkipFile, parse_document, read_text
-from retrieval.passages import build_passages, sentences
+from retrieval.corpus.documents import SkipFile, parse_document, read_text
+from retrieval.corpus.passages import build_passages, sentences
 
 CORPUS = Path(__file__).resolve().parents[2] / "corpus"
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from retrieval.changes.following import is_about, topic_news
+from retrieval.corpus.store import CorpusChange, GonePassage, PassageRow, SourceInfo
 from retrieval.engine import AnswerEngine
-from retrieval.following import is_about, topic_news
-from retrieval.store import CorpusChange, GonePassage, PassageRow, SourceInfo
 from tests.retrieval.test_answer import make_engine_for
 
 

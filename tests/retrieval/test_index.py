@@ -7,10 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from retrieval.corpus.ingest import CorpusIngestor
+from retrieval.corpus.store import CorpusStore
 from retrieval.embedding import HashingEmbedder
 from retrieval.index import POINTER, EmbeddingCache, IndexBuildError, IndexPublisher
-from retrieval.ingest import CorpusIngestor
-from retrieval.store import CorpusStore
 
 
 class CountingEmbedder(HashingEmbedder):

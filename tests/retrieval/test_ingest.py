@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from retrieval.ingest import CorpusIngestor, IngestError
+from retrieval.corpus.ingest import CorpusIngestor, IngestError
+from retrieval.corpus.store import CorpusStore
 from retrieval.models import CorpusVersion, Passage
-from retrieval.store import CorpusStore
 
 
 @pytest.fixture

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from retrieval.recency import about_now
-from retrieval.recheck import receipt, revise
+from retrieval.answers.recency import about_now
+from retrieval.changes.recheck import receipt, revise
 
 TODAY = date(2026, 12, 3)
 

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from retrieval.corpus.passages import PassageDraft
+from retrieval.corpus.store import PassageRow, SourceInfo
 from retrieval.models import Translation
-from retrieval.passages import PassageDraft
-from retrieval.store import PassageRow, SourceInfo
 from retrieval.translation import model as model_file
 from retrieval.translation.guard import check, negations, spell_amounts, strip_preamble
 from retrieval.translation.render import english_of, render

@@ -7,9 +7,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from retrieval.credibility import Voice, passage_voice
+from retrieval.answers.credibility import Voice, passage_voice
+from retrieval.corpus.store import CorpusChange, GonePassage, PassageRow, SourceInfo
 from retrieval.search import QueryAnalysis
-from retrieval.store import CorpusChange, GonePassage, PassageRow, SourceInfo
 
 # A passage is about a topic when it names all of the topic's names and most of its ideas:
 # "Opus 3.5" needs both the name and the version, "GPT-5 release" its name and "release".

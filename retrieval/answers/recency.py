@@ -8,8 +8,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
+from retrieval.corpus.store import PassageRow, SourceInfo
 from retrieval.search import QueryAnalysis
-from retrieval.store import PassageRow, SourceInfo
 
 # Words that ask about the present state of things rather than about a past event.
 ABOUT_NOW_EN = re.compile(

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from retrieval.manifest import TIERS
-from retrieval.store import SourceInfo
+from retrieval.corpus.manifest import TIERS
+from retrieval.corpus.store import SourceInfo
 
 TIER_RANK = {tier: rank for rank, tier in enumerate(TIERS)}
 STRONG_TIERS = frozenset({"on-record", "report"})

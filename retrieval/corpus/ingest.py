@@ -13,11 +13,11 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from retrieval.corpus.documents import SkipFile, is_ignored, parse_document, read_text
+from retrieval.corpus.manifest import DEFAULT_TIER, SourceEntry, load_manifest
+from retrieval.corpus.passages import PARSER_VERSION, PassageDraft, build_passages
 from retrieval.db import INGEST_LOCK, lock_replicas
-from retrieval.documents import SkipFile, is_ignored, parse_document, read_text
-from retrieval.manifest import DEFAULT_TIER, SourceEntry, load_manifest
 from retrieval.models import CorpusVersion, Passage, Source, utcnow
-from retrieval.passages import PARSER_VERSION, PassageDraft, build_passages
 
 log = logging.getLogger(__name__)
 

@@ -12,8 +12,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from retrieval.corpus.passages import LEAD_IN, sentences
 from retrieval.embedding import Embedder
-from retrieval.passages import LEAD_IN, sentences
 from retrieval.search import QueryAnalysis
 
 # Key sentence: weight of dense similarity against the question vs. coverage of its ideas

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from retrieval.credibility import passage_voice
-from retrieval.quoting import best_sentence
+from retrieval.answers.credibility import passage_voice
+from retrieval.answers.quoting import best_sentence
 from retrieval.search import SearchResult
 
 MAX_ENTRIES = 12

@@ -16,17 +16,17 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
-from retrieval.credibility import STRONG_TIERS, Support, describe, passage_voice, strongest
-from retrieval.english import EnglishSide
-from retrieval.index import IndexSnapshot
-from retrieval.quoting import UnitVectors, best_sentence, excerpt, unit_similarities
-from retrieval.recency import (
+from retrieval.answers.credibility import STRONG_TIERS, Support, describe, passage_voice, strongest
+from retrieval.answers.quoting import UnitVectors, best_sentence, excerpt, unit_similarities
+from retrieval.answers.recency import (
     Newest,
     about_now,
     coverage_beside_now,
     newest_source,
     topic_sources,
 )
+from retrieval.english import EnglishSide
+from retrieval.index import IndexSnapshot
 from retrieval.search import Hit, QueryAnalysis, SearchResult
 from retrieval.translation.render import english_of
 

@@ -7,7 +7,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from retrieval.documents import Block, ParsedDocument
+from retrieval.corpus.documents import Block, ParsedDocument
 
 # Bump when parsing or cutting changes, so the next ingest re-derives every source's passages.
 PARSER_VERSION = 2

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from retrieval.answer import LABELS, Answer
+from retrieval.answers.answer import LABELS, Answer
 
 LONG_MESSAGE = 200  # characters; a shorter message is one claim
 MAX_SENTENCES = 10  # checked of a long message (each is one search)

@@ -1,0 +1,1 @@
+"""What a corpus change means: for the topics channels follow, and for past answers."""
