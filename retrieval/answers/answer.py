@@ -39,6 +39,7 @@ STALE_DAYS = 90  # a question about now whose newest news is older: "may be out 
 STRONG_AGREEMENT, WEAK_AGREEMENT = 3, 5
 # Coverage: the idf-weighted share of the question's ideas a passage mentions.
 HIGH_COVERAGE, MEDIUM_COVERAGE = 0.6, 0.4
+AGREED_COVERAGE = 0.3  # enough for medium when both rankings put the top passage first
 SUPPORT_COVERAGE = 0.5  # a passage this close to the question counts as support
 NEAR_IDENTICAL = 0.6  # trigram Jaccard above which a second quote adds nothing
 DIVERSITY_MARGIN = 0.9  # another source may displace the third quote if this nearly as good
@@ -262,6 +263,13 @@ def decide(evidence: Evidence) -> tuple[str, str]:
     ):
         where = describe(supports) if supports else "relevant passages found"
         return "medium", f"{where}; they match the question only in part"
+    if evidence.agreement == 0 and evidence.coverage >= AGREED_COVERAGE:
+        # Word overlap under-counts a paraphrase ("takeaways" for 启示); both rankings putting
+        # the same passage first is evidence of its own.
+        return "medium", (
+            "the meaning and the word search both rank the first quote first, though it"
+            " matches the question's words only in part"
+        )
     return "low", "only loosely related passages; the corpus may not answer this"
 
 

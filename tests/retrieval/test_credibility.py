@@ -69,6 +69,14 @@ def test_weak_evidence_stays_low_whatever_the_tier() -> None:
     assert decide(unknown) == ("none", "nothing in the corpus mentions GPT-7")
 
 
+def test_both_rankings_agreeing_count_when_the_words_match_only_in_part() -> None:
+    partial = replace(strong_evidence(), agreement=0, coverage=0.35)
+    label, reason = decide(partial)
+    assert label == "medium" and "both rank the first quote first" in reason
+    assert decide(replace(partial, agreement=1))[0] == "low"  # one ranking alone is not enough
+    assert decide(replace(partial, coverage=0.2))[0] == "low"
+
+
 def test_a_name_the_corpus_lacks_warns_but_keeps_the_quotes() -> None:
     # "Did IBM's Deep Blue beat Kasparov?": the corpus covers Deep Blue, not IBM.
     strong = strong_evidence(support("The Information", "report"))
