@@ -9,8 +9,9 @@ renderings already stored (RUMORBOT_TRANSLATOR=off measures without English), pr
 - unanswerable questions labelled low/none, and overconfident answers (high without a right
   quote among the first three);
 - the share of right first quotes whose marked key sentence holds the gold string.
-Then every answer with a right first quote labelled low/none, and every unanswerable one not
-labelled low/none, with its reason: what to read when a figure moves.
+Then, per set, how many questions are about now and how many of their answers change order
+for it; and every answer with a right first quote labelled low/none, and every unanswerable
+one not labelled low/none, with its reason: what to read when a figure moves.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from datetime import date
 
 from sets import ROOT, SETS  # benchmarks/sets.py, beside this script
 
@@ -26,7 +28,23 @@ sys.path.insert(0, str(ROOT))
 import retrieval.answers.quoting as quoting
 from bot.services import build_services
 from bot.settings import Settings
-from retrieval.evaluation import evaluate, load_questions
+from retrieval.answers.answer import compose
+from retrieval.answers.recency import about_now
+from retrieval.engine import AnswerEngine
+from retrieval.evaluation import EvalQuestion, evaluate, load_questions
+
+
+def about_now_changes(engine: AnswerEngine, questions: list[EvalQuestion]) -> tuple[int, int]:
+    """(questions about now, of them answers whose shown quotes change order or set): the
+    same search composed with and without today's date."""
+    now = [q.question for q in questions if about_now(q.question)]
+    changed = 0
+    for question in now:
+        result = engine.searcher.search(engine.snapshot, question, english=engine.english)
+        dated = compose(engine.snapshot, result, engine.english, engine.unit_vectors, date.today())
+        plain = compose(engine.snapshot, result, engine.english, engine.unit_vectors)
+        changed += [q.passage_id for q in dated.shown()] != [q.passage_id for q in plain.shown()]
+    return len(now), changed
 
 
 def main() -> int:
@@ -78,6 +96,10 @@ def main() -> int:
                 problems.append((name, row))
     if not args.json:
         print()
+        for name, path in SETS.items():
+            if path.exists():
+                now, changed = about_now_changes(services.answers, load_questions(path))
+                print(f"- [{name}] about now: {now} questions, shown quotes reordered: {changed}")
         for name, row in problems:
             print(f"- [{name}] {row['confidence']}: {row['question']} — {row['reason']}")
     return 0
