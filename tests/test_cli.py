@@ -140,3 +140,57 @@ def test_follow_dry_run_prints_the_digest_and_sends_nothing(
     assert "Corpus version 2: added 005_orion.md" in result.stdout
     assert "→ channel C1 (not sent)" in result.stdout and f"> {news}" in result.stdout
     assert rumorbot("follow", env=env).returncode == 2  # sending is `serve`'s job
+
+
+def _records(env: dict[str, str]):
+    from bot.records import AnswerRecords
+    from retrieval.db import make_engine, session_factory
+
+    database = make_engine(f"sqlite:///{Path(env['RUMORBOT_DATA_DIR']) / 'rumorbot.sqlite3'}")
+    return AnswerRecords(session_factory(database)), database
+
+
+def test_recheck_dry_run_shows_what_a_change_alters_and_touches_no_message(
+    env: dict[str, str], corpus_dir: Path
+) -> None:
+    question = "Orion 的训练已经完成了吗？"
+    asked = rumorbot("ask", "--json", question, env=env)
+    assert asked.returncode == 0, asked.stderr
+    records, database = _records(env)
+    answer_id = records.log_answer(
+        surface="mention",
+        user_id="U1",
+        channel_id="C1",
+        question=question,
+        answer=json.loads(asked.stdout),
+        thread_ts="1.1",
+    )
+    records.mark_posted(answer_id, "C1", "1.2")
+    database.dispose()
+    news = "据 Example Wire 报道，Orion 的训练已经在今年秋天完成，并将以新的名字发布。"
+    (corpus_dir / "005_orion.md").write_text(
+        f"---\ntitle: Orion 的新消息\noutlet: Example Wire\n---\n\n{news}\n"
+    )
+    assert rumorbot("ingest", env=env).returncode == 0
+    result = rumorbot("recheck", "--dry-run", env=env)
+    assert result.returncode == 0, result.stderr
+    assert "1 past answer changed" in result.stdout
+    assert f"#{answer_id} in C1: “{question}”" in result.stdout
+    assert "+ Orion 的新消息, Example Wire, undated" in result.stdout
+    # Without --dry-run it would edit Slack messages: it needs the bot token.
+    assert rumorbot("recheck", env=env).returncode == 2
+
+
+def test_gaps_lists_weak_answers_grouped(env: dict[str, str]) -> None:
+    records, database = _records(env)
+    assert rumorbot("ingest", env=env).returncode == 0
+    for user in ("U1", "U2", "U2"):  # U2 twice: counted once
+        answer = {"confidence": "none", "reason": "r", "passages": []}
+        records.log_answer(
+            surface="dm", user_id=user, channel_id=None, question="best pizza?", answer=answer
+        )
+    database.dispose()
+    result = rumorbot("gaps", "--json", env=env)
+    assert result.returncode == 0, result.stderr
+    (gap,) = [json.loads(line) for line in result.stdout.splitlines()]
+    assert gap["size"] == 2 and gap["examples"] == ["best pizza?"]
