@@ -3,10 +3,10 @@ message is checked by the sentence of it that the corpus matches best."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 
 from retrieval.answers.answer import LABELS, Answer
+from retrieval.corpus import passages
 
 LONG_MESSAGE = 200  # characters; a shorter message is one claim
 MAX_SENTENCES = 10  # checked of a long message (each is one search)
@@ -14,14 +14,14 @@ MIN_SENTENCE = 8  # characters; "lol." and "见下：" are not claims
 
 
 def sentences(text: str) -> list[str]:
-    """The message's sentences, in order, each as written."""
-    found = []
-    for line in text.splitlines():
-        for part in re.split(r"(?<=[。！？!?；;])|(?<=[.])\s+", line):
-            part = part.strip()
-            if len(part) >= MIN_SENTENCE:
-                found.append(part)
-    return found
+    """The message's sentences, in order, each as written: a line break ends one too (a
+    passage is one paragraph, a message often several lines)."""
+    return [
+        sentence
+        for line in text.splitlines()
+        for sentence in passages.sentences(line)
+        if len(sentence) >= MIN_SENTENCE
+    ]
 
 
 def strongest_claim(text: str, ask: Callable[[str], Answer]) -> tuple[str, bool]:
