@@ -233,7 +233,7 @@ def answer_fallback(answer: dict[str, Any]) -> str:
 def correction_reply(user_id: str, question: str, revision: Revision) -> str:
     """The one reply in an answer's thread that tells its asker the answer changed."""
     if revision.label_changed:
-        what = f"{revision.was.capitalize()} → {revision.now.capitalize()}"
+        what = revision.labels
     else:
         what = "new sources" if revision.new else "quoted passages changed"
     asked = escape_mrkdwn(truncate(question, 150))

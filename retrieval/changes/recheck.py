@@ -35,6 +35,13 @@ class Revision:
     def label_changed(self) -> bool:
         return self.was != self.now
 
+    @property
+    def labels(self) -> str:
+        """ "Medium → High", or "still Medium"."""
+        if self.label_changed:
+            return f"{self.was.capitalize()} → {self.now.capitalize()}"
+        return f"still {self.now.capitalize()}"
+
     def record(self, version: int, when: date) -> dict[str, Any]:
         """What the answer log keeps of this correction."""
         return {
@@ -89,11 +96,7 @@ def describe_source(passage: dict[str, Any]) -> str:
 
 def receipt(revision: Revision, when: date) -> str:
     """One line, plain text (the caller escapes it for Slack)."""
-    if revision.label_changed:
-        what = f"{revision.was.capitalize()} → {revision.now.capitalize()}"
-    else:
-        what = f"still {revision.now.capitalize()}"
-    line = f"Updated {when.isoformat()} after a corpus change: {what}"
+    line = f"Updated {when.isoformat()} after a corpus change: {revision.labels}"
     sources = list(dict.fromkeys(describe_source(p) for p in revision.new))
     if sources:
         line += "; new: " + "; ".join(sources)
