@@ -4,7 +4,7 @@ topic is, so an answer can say it and put the newest answering quote first."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 
@@ -63,19 +63,18 @@ def newest_source(sources: Iterable[SourceInfo]) -> Newest | None:
 def topic_sources(
     analysis: QueryAnalysis,
     passages: Iterable[PassageRow],
-    sources: dict[str, SourceInfo],
+    sources: Mapping[str, SourceInfo],
 ) -> list[SourceInfo]:
     """Sources with a passage that names everything the question names ("GPT-5", "Orion");
     empty when the question names nothing the corpus has."""
     names = {e.lower() for e in analysis.entities} - {m.lower() for m in analysis.missing_entities}
     if not names:
         return []
-    wanted = [i for i, idea in enumerate(analysis.ideas) if idea.lower() in names]
     found = {}
     for passage in passages:
         if passage.source_id in found:
             continue
-        mentioned = analysis.mentioned(f"{passage.heading or ''}\n{passage.text}")
-        if all(mentioned[i] for i in wanted):
+        _, unmatched = analysis.judge(f"{passage.heading or ''}\n{passage.text}")
+        if not any(idea.lower() in names for idea in unmatched):
             found[passage.source_id] = sources[passage.source_id]
     return list(found.values())

@@ -29,11 +29,10 @@ class TopicNews:
 
 
 def is_about(analysis: QueryAnalysis, text: str) -> bool:
-    mentioned = analysis.mentioned(text)
+    coverage, unmatched = analysis.judge(text)
     names = {e.lower() for e in analysis.entities}
-    pairs = zip(analysis.ideas, mentioned, strict=True)
-    named = all(m for idea, m in pairs if idea.lower() in names)
-    return bool(analysis.term_groups) and named and analysis.coverage(text) >= TOPIC_COVERAGE
+    named = not any(idea.lower() in names for idea in unmatched)
+    return bool(analysis.term_groups) and named and coverage >= TOPIC_COVERAGE
 
 
 def topic_news(
