@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,7 +37,8 @@ class PreparedSource:
     source_id: str
     content_hash: str
     meta: dict[str, Any]
-    passages: list[PassageDraft]
+    # None: the file is as ingested before (same hash), so it was not parsed again.
+    passages: list[PassageDraft] | None
 
 
 @dataclass
@@ -79,8 +80,15 @@ class CorpusIngestor:
     # -- reading (no database) -------------------------------------------------
 
     def prepare(
-        self, corpus_dir: Path, progress: Progress | None = None
+        self,
+        corpus_dir: Path,
+        progress: Progress | None = None,
+        known: Mapping[str, str] | None = None,
     ) -> tuple[list[PreparedSource], list[Skipped], list[str]]:
+        """Read and parse the corpus. `known`: the content hash of each file as ingested
+        before; a file still of that hash is not parsed again (a reload of one changed file
+        parses one file)."""
+        known = known or {}
         if not corpus_dir.is_dir():
             raise IngestError(f"corpus directory {corpus_dir} does not exist")
         manifest, warnings = load_manifest(corpus_dir)
@@ -92,8 +100,13 @@ class CorpusIngestor:
                 progress(f"[{number}/{len(files)}] {path.name}")
             if not path.is_file():
                 continue
+            entry = manifest.get(path.name)
             try:
                 text = read_text(path, self.max_file_bytes)
+                content_hash = _source_hash(text, entry)
+                if known.get(path.name) == content_hash:
+                    prepared.append(PreparedSource(path.name, content_hash, {}, None))
+                    continue
                 doc = parse_document(path.name, text)
             except SkipFile as exc:
                 skipped.append(Skipped(path.name, str(exc)))
@@ -103,11 +116,10 @@ class CorpusIngestor:
             if not passages:
                 skipped.append(Skipped(path.name, "no quotable text left after cleaning"))
                 continue
-            entry = manifest.get(path.name)
             meta = dict(doc.meta)
             if entry:
                 meta.update(entry.model_dump(exclude_none=True))
-            prepared.append(PreparedSource(path.name, _source_hash(text, entry), meta, passages))
+            prepared.append(PreparedSource(path.name, content_hash, meta, passages))
         for name in sorted(set(manifest) - {p.name for p in files}):
             warnings.append(f"sources.toml names {name}, which is not in the corpus")
         return prepared, skipped, warnings
@@ -118,7 +130,9 @@ class CorpusIngestor:
         self, corpus_dir: Path, triggered_by: str = "cli", progress: Progress | None = None
     ) -> IngestReport:
         started = time.perf_counter()
-        prepared, skipped, warnings = self.prepare(corpus_dir, progress)
+        with self.sessions() as session:
+            known = dict(session.execute(select(Source.id, Source.content_hash)).all())
+        prepared, skipped, warnings = self.prepare(corpus_dir, progress, known)
         try:
             with self.sessions.begin() as session:
                 report = self._apply(session, prepared, skipped, warnings, triggered_by)
@@ -155,6 +169,9 @@ class CorpusIngestor:
             else:
                 report.unchanged.append(item.source_id)
                 continue
+            if item.passages is None:
+                # Read as unchanged before the lock; another replica's reload changed it since.
+                raise RuntimeError(f"{item.source_id} changed during the reload; reload again")
             self._write_source(session, item, current, version.id, report)
         for source_id, source in existing.items():
             if source_id in skipped_names:
