@@ -131,24 +131,30 @@ class AnswerEngine:
             return True
 
     def _publish_current(self) -> tuple[BuildReport | None, IndexSnapshot]:
-        """Build the index of the served corpus version if it is not built yet; load it."""
-        build = None
+        """Build the index of the served corpus version if it is not built yet; load it.
+        A build hands over the snapshot it checked, so nothing is loaded twice."""
         if not self.publisher.is_current(self.embedder):
-            build = self.publisher.build(self.embedder)
-            log.info(
-                "built index for corpus version %s in %.1f s (%d passages embedded)",
-                build.manifest.corpus_version,
-                build.duration_s,
-                build.embedded,
-            )
+            return self._build()
         try:
-            return build, self.publisher.load_current()
+            return None, self.publisher.load_current()
         except IndexBuildError as exc:
             # Corrupt or truncated files: the database holds every passage and embedding,
             # so the index is built again instead of failing (and retrying) for good.
             log.error("the published index cannot be served (%s); rebuilding it", exc)
-            build = self.publisher.build(self.embedder)
-            return build, self.publisher.load_current()
+            return self._build()
+
+    def _build(self) -> tuple[BuildReport, IndexSnapshot]:
+        build = self.publisher.build(self.embedder)
+        log.info(
+            "built index for corpus version %s in %.1f s (%d passages embedded, %d tokenised,"
+            " dense index %s)",
+            build.manifest.corpus_version,
+            build.duration_s,
+            build.embedded,
+            build.tokenised,
+            "built afresh" if build.rebuilt_dense else "carried forward",
+        )
+        return build, build.snapshot
 
     def refresh(self) -> bool:
         """Swap to a newer published corpus version if one exists (another replica reloaded)."""
@@ -179,8 +185,7 @@ class AnswerEngine:
         return ReloadReport(ingest, build, snapshot.version, time.perf_counter() - started)
 
     def analyse(self, question: str) -> QueryAnalysis:
-        snapshot = self.snapshot
-        return analyse(question, snapshot.corpus_text, snapshot.lexical, self.searcher.expander)
+        return analyse(question, self.snapshot.names, self.searcher.expander)
 
     def timeline(self, topic: str) -> list[TimelineEntry]:
         snapshot = self.snapshot

@@ -19,6 +19,7 @@ from retrieval.embedding import Embedder
 from retrieval.english import EnglishSide, spell_out, stem
 from retrieval.expansion import QueryExpander
 from retrieval.index import IndexSnapshot
+from retrieval.index.names import NameIndex
 from retrieval.lexical import (
     EN_STOPWORDS,
     ZH_STOPWORDS,
@@ -112,7 +113,7 @@ def _entity_forms(name: str, version: str) -> frozenset[str]:
     )
 
 
-def _names_a_version(match: re.Match[str], corpus_text: str) -> bool:
+def _names_a_version(match: re.Match[str], names: NameIndex) -> bool:
     """Whether "<word> <number>" names a model: not a date ("October 2024", "fall 2025"), and
     written as a name (capitalised or joined: "Llama 4", "gpt5", "gpt-5") or a word the
     corpus itself uses with versions ("opus 3.5"); "like 3 to 4" is not one."""
@@ -122,16 +123,14 @@ def _names_a_version(match: re.Match[str], corpus_text: str) -> bool:
     joined = match.group() == name + version or "-" in match.group()
     if name[0].isupper() or joined:
         return True
-    return re.search(rf"\b{re.escape(name.lower())}[\s-]?\d", corpus_text) is not None
+    return names.names_versions(name)
 
 
-def _present(forms: frozenset[str], corpus_text: str) -> bool:
-    return any(form in corpus_text for form in forms)
+def _present(forms: frozenset[str], names: NameIndex) -> bool:
+    return any(names.mentions(form) for form in forms)
 
 
-def analyse(
-    question: str, corpus_text: str, lexical: BM25Index, expander: QueryExpander
-) -> QueryAnalysis:
+def analyse(question: str, names: NameIndex, expander: QueryExpander) -> QueryAnalysis:
     shown = question[:MAX_QUESTION_CHARS]
     chinese = has_cjk(shown)
     # "did oai walk away from msft" is searched as "did OpenAI walk away from Microsoft".
@@ -146,14 +145,14 @@ def analyse(
 
     for match in VERSIONED_NAME.finditer(folded):
         name, version = match.groups()
-        if name.lower() in EN_STOPWORDS or not _names_a_version(match, corpus_text):
+        if name.lower() in EN_STOPWORDS or not _names_a_version(match, names):
             continue
         forms = _entity_forms(name, version)
         label = match.group()
         entities.append(label)
         covered_spans.append(match.span())
         groups.append((label, forms))
-        if not _present(forms, corpus_text):
+        if not _present(forms, names):
             missing.append(label)
             missing_versions.append(label)
     first_word = re.search(r"[A-Za-z]", folded)
@@ -169,7 +168,7 @@ def analyse(
         forms = frozenset({word.lower(), *expander.expand(word)})
         entities.append(word)
         groups.append((word, forms))
-        if not _present(forms, corpus_text):
+        if not _present(forms, names):
             missing.append(word)
     named = {w.lower() for w in entities}
     if chinese:
@@ -201,7 +200,7 @@ def analyse(
         chinese,
         tuple(tokens),
         term_groups,
-        _weights(term_groups, lexical),
+        _weights(term_groups, names.lexical),
         tuple(dict.fromkeys(entities)),
         tuple(dict.fromkeys(missing)),
         missing_versions=tuple(dict.fromkeys(missing_versions)),
@@ -220,6 +219,14 @@ def _weights(groups: tuple[frozenset[str], ...], lexical: BM25Index) -> tuple[fl
     if floor is None:
         return tuple(rarity)
     return tuple(r if k else floor for r, k in zip(rarity, known, strict=True))
+
+
+def _top(values: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the k highest values, in no particular order (the candidates are a set):
+    a partition, not a sort of every passage's score."""
+    if k >= len(values):
+        return np.arange(len(values))
+    return np.argpartition(-values, k - 1)[:k]
 
 
 def _ranks(values: np.ndarray) -> np.ndarray:
@@ -279,7 +286,7 @@ class HybridSearcher:
     ) -> SearchResult:
         timings: dict[str, float] = {}
         started = time.perf_counter()
-        analysis = analyse(question, snapshot.corpus_text, snapshot.lexical, self.expander)
+        analysis = analyse(question, snapshot.names, self.expander)
         timings["analyse"] = (time.perf_counter() - started) * 1000
         n = len(snapshot.passages)
         if n == 0 or not analysis.text.strip():
@@ -291,22 +298,19 @@ class HybridSearcher:
 
         t = time.perf_counter()
         depth = min(self.candidates, n)
-        _, dense_ids = snapshot.dense.search(query, depth)
+        dense_ids = snapshot.dense.search(query[0], depth)
         lexical_all = snapshot.lexical.scores(list(analysis.tokens))
-        lexical_ids = np.argsort(-lexical_all)[:depth]
+        lexical_ids = _top(lexical_all, depth)
         lexical_ids = lexical_ids[lexical_all[lexical_ids] > 0]
-        pools = [dense_ids[0][dense_ids[0] >= 0], lexical_ids]
+        pools = [dense_ids, lexical_ids]
         # English questions are also matched against the English renderings (where they exist).
         side = english if english is not None and not analysis.is_chinese else None
         if side is not None and len(side.rows):
             en_dense_rows, en_lexical_rows = side.scores(analysis.search_text, query[0])
-            pools += [
-                side.rows[np.argsort(-en_dense_rows)[:depth]],
-                side.rows[np.argsort(-en_lexical_rows)[:depth]],
-            ]
+            pools += [side.rows[_top(scores, depth)] for scores in (en_dense_rows, en_lexical_rows)]
         candidates = np.unique(np.concatenate(pools))
         # Exact cosine for every candidate, including those only BM25 found.
-        dense = snapshot.vectors[candidates] @ query[0]
+        dense = snapshot.dense.vectors(candidates) @ query[0]
         lexical = lexical_all[candidates]
         weight = self.dense_weight_chinese if analysis.is_chinese else self.dense_weight
         fused = weight * _minmax(dense) + (1 - weight) * _minmax(lexical)

@@ -297,7 +297,7 @@ def newest_first(
     answering = [
         i for i in shown if coverage_beside_now(analysis, hits[i].unmatched) >= SUPPORT_COVERAGE
     ]
-    on_topic = topic_sources(analysis, snapshot.passages, snapshot.sources)
+    on_topic = topic_sources(analysis, snapshot)
     newest = newest_source([*on_topic, *(hits[i].source for i in answering)])
     if not answering:
         return quotes, newest

@@ -4,11 +4,14 @@ topic is, so an answer can say it and put the newest answering quote first."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
-from retrieval.corpus.store import PassageRow, SourceInfo
+import numpy as np
+
+from retrieval.corpus.store import SourceInfo
+from retrieval.index import IndexSnapshot
 from retrieval.search import QueryAnalysis
 
 # Words that ask about the present state of things rather than about a past event.
@@ -60,21 +63,26 @@ def newest_source(sources: Iterable[SourceInfo]) -> Newest | None:
     return Newest(newest.published, newest.outlet or newest.author or newest.title)
 
 
-def topic_sources(
-    analysis: QueryAnalysis,
-    passages: Iterable[PassageRow],
-    sources: Mapping[str, SourceInfo],
-) -> list[SourceInfo]:
+def topic_sources(analysis: QueryAnalysis, snapshot: IndexSnapshot) -> list[SourceInfo]:
     """Sources with a passage that names everything the question names ("GPT-5", "Orion");
-    empty when the question names nothing the corpus has."""
+    empty when the question names nothing the corpus has. Only the passages that have the
+    names' tokens are read, not the whole corpus."""
     names = {e.lower() for e in analysis.entities} - {m.lower() for m in analysis.missing_entities}
     if not names:
         return []
+    positions: np.ndarray | None = None
+    for idea, forms in zip(analysis.ideas, analysis.term_groups, strict=True):
+        if idea.lower() in names:
+            have = np.unique(np.concatenate([snapshot.names.candidates(f) for f in forms]))
+            positions = have if positions is None else np.intersect1d(positions, have)
+    if positions is None:
+        positions = np.arange(len(snapshot.passages))
     found = {}
-    for passage in passages:
+    for position in positions:
+        passage = snapshot.passages[position]
         if passage.source_id in found:
             continue
         _, unmatched = analysis.judge(f"{passage.heading or ''}\n{passage.text}")
         if not any(idea.lower() in names for idea in unmatched):
-            found[passage.source_id] = sources[passage.source_id]
+            found[passage.source_id] = snapshot.sources[passage.source_id]
     return list(found.values())

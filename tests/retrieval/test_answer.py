@@ -114,9 +114,7 @@ def test_chinese_lexical_match_ranks_first(answers: AnswerEngine) -> None:
 
 def test_english_question_reaches_chinese_text_through_expansion(answers: AnswerEngine) -> None:
     snap = answers.snapshot
-    analysis = analyse(
-        "What is distillation?", snap.corpus_text, snap.lexical, answers.searcher.expander
-    )
+    analysis = analyse("What is distillation?", snap.names, answers.searcher.expander)
     assert "蒸馏" in analysis.tokens
     answer = answers.ask("What is distillation?")
     assert any("蒸馏" in q.text for q in answer.quotes[:3])
@@ -124,7 +122,7 @@ def test_english_question_reaches_chinese_text_through_expansion(answers: Answer
 
 def test_best_sentence_prefers_the_covering_one(answers: AnswerEngine) -> None:
     snap = answers.snapshot
-    analysis = analyse("通用验证器", snap.corpus_text, snap.lexical, answers.searcher.expander)
+    analysis = analyse("通用验证器", snap.names, answers.searcher.expander)
     text = "第一句话与此无关。据悉，内部正在开发一种“通用验证器”。最后一句也无关。"
     assert best_sentence(text, analysis) == "据悉，内部正在开发一种“通用验证器”。"
 
@@ -144,7 +142,7 @@ def test_reload_swaps_to_the_new_corpus(answers: AnswerEngine, corpus_dir: Path)
 
 def _analysis(answers: AnswerEngine, question: str):
     snapshot = answers.snapshot
-    return analyse(question, snapshot.corpus_text, snapshot.lexical, answers.searcher.expander)
+    return analyse(question, snapshot.names, answers.searcher.expander)
 
 
 def test_a_restated_question_is_never_the_key_sentence(answers: AnswerEngine) -> None:

@@ -35,11 +35,11 @@ def test_build_publish_and_load(sessions, corpus_dir: Path, publisher: IndexPubl
     snapshot = publisher.load_current()
     db_count = CorpusStore(sessions).current_version().passage_count
     assert report.manifest.passage_count == db_count == len(snapshot.passages)
-    assert snapshot.dense.ntotal == db_count and snapshot.dense.d == embedder.dim
+    assert snapshot.dense.index.ntotal == db_count and snapshot.dense.dim == embedder.dim
     assert publisher.is_current(embedder)
     assert (publisher.root / POINTER).read_text().strip() == report.directory.name
     with pytest.raises(ValueError):
-        snapshot.vectors[0, 0] = 1.0  # snapshots are read-only
+        snapshot.dense.slots[0] = 1  # snapshots are read-only
     with pytest.raises(TypeError):
         snapshot.sources["x"] = None  # type: ignore[index]
 
@@ -119,7 +119,7 @@ def test_unreadable_index_is_an_error(tmp_path: Path, sessions) -> None:
 
 
 @pytest.mark.parametrize("damage", ["overwrite", "truncate"])
-@pytest.mark.parametrize("file", ["dense.faiss", "vectors.npy"])
+@pytest.mark.parametrize("file", ["dense.faiss", "bm25/data.csc.index.npy", "names.json"])
 def test_a_corrupt_index_is_rebuilt_not_served(
     sessions, corpus_dir: Path, tmp_path: Path, file: str, damage: str
 ) -> None:

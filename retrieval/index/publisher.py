@@ -1,0 +1,225 @@
+"""Index per corpus version: built from the last one, validated, published by a pointer swap.
+
+A published index is a directory holding everything a searcher needs about one corpus
+version (dense and lexical indexes, the name lookup, passage texts, source metadata, a
+manifest with checksums). Searchers load it into an immutable `IndexSnapshot`, so a query
+never mixes two versions, and a failed or corrupt build never replaces what is served.
+
+A build starts from the published one: the dense index keeps the vectors of the passages
+still there (`dense.build_dense`), and each passage's tokens and names are taken from the
+last build's term cache, so only new or changed passages are embedded and tokenised.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import time
+import uuid
+from dataclasses import asdict, dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+from retrieval.corpus.store import CorpusStore
+from retrieval.embedding import Embedder
+from retrieval.index.dense import DENSE_FILES, DenseIndex, build_dense, passage_key
+from retrieval.index.embeddings import EmbeddingCache
+from retrieval.index.names import latin_terms, save_names
+from retrieval.index.snapshot import (
+    INDEX_FORMAT,
+    LEXICAL_DIR,
+    PASSAGES_FILE,
+    SOURCES_FILE,
+    IndexBuildError,
+    IndexManifest,
+    IndexSnapshot,
+    checksums,
+    load_snapshot_dir,
+    source_to_json,
+    verify,
+)
+from retrieval.index.terms import TERMS_DIR, TermCache, terms_key
+from retrieval.lexical import BM25Index, chinese_tokens
+
+log = logging.getLogger(__name__)
+
+POINTER = "CURRENT"
+KEEP_BUILDS = 3
+
+
+@dataclass
+class BuildReport:
+    directory: Path
+    manifest: IndexManifest
+    embedded: int
+    duration_s: float
+    snapshot: IndexSnapshot
+    rebuilt_dense: bool = True  # False: the last build's dense index was carried forward
+    tokenised: int = 0  # passages whose terms were not cached
+
+
+class IndexPublisher:
+    """Builds the index of the current corpus version and publishes it under `root`."""
+
+    def __init__(self, root: Path, store: CorpusStore, cache: EmbeddingCache):
+        self.root = root
+        self.store = store
+        self.cache = cache
+
+    def _current_dir(self) -> Path | None:
+        try:
+            return self.root / (self.root / POINTER).read_text().strip()
+        except OSError:
+            return None
+
+    def current_manifest(self) -> IndexManifest | None:
+        directory = self._current_dir()
+        try:
+            return IndexManifest.read(directory) if directory else None
+        except (OSError, ValueError, TypeError):
+            return None
+
+    def is_current(self, embedder: Embedder) -> bool:
+        manifest = self.current_manifest()
+        version = self.store.current_version()
+        return (
+            manifest is not None
+            and version is not None
+            and manifest.corpus_version == version.id
+            and manifest.model_id == embedder.model_id
+            and manifest.format == INDEX_FORMAT
+        )
+
+    def _previous(self, embedder: Embedder) -> tuple[DenseIndex | None, TermCache]:
+        """What the published build lends the next: its dense index (read afresh from its
+        files: the build extends it) and its term cache. Nothing when it is of another model
+        or format or fails its checksums: then all is built afresh."""
+        manifest, directory = self.current_manifest(), self._current_dir()
+        if (
+            directory is None
+            or manifest is None
+            or manifest.model_id != embedder.model_id
+            or manifest.format != INDEX_FORMAT
+        ):
+            return None, TermCache()
+        try:
+            verify(directory, manifest, only=(*DENSE_FILES, TERMS_DIR))
+            return DenseIndex.load(directory), TermCache.load(directory)
+        except (IndexBuildError, OSError, ValueError, KeyError, RuntimeError) as exc:
+            log.warning("building afresh: the published index lends nothing (%s)", exc)
+            return None, TermCache()
+
+    def build(self, embedder: Embedder) -> BuildReport:
+        started = time.perf_counter()
+        version, sources, passages = self.store.snapshot()
+        if version is None:
+            raise IndexBuildError("the corpus is empty: nothing to index")
+        previous, cache = self._previous(embedder)
+        embedded = 0
+
+        def vectors_of(positions: list[int]):
+            nonlocal embedded
+            vectors, embedded = self.cache.vectors(embedder, [passages[i] for i in positions])
+            return vectors
+
+        keys = [passage_key(p.id, p.content_hash) for p in passages]
+        dense, rebuilt = build_dense(keys, embedder.dim, vectors_of, previous)
+        per_passage = [cache.terms(p.heading, p.text) for p in passages]
+        lexical = BM25Index.from_ids([tokens for tokens, _ in per_passage], cache.vocab)
+        vocab = np.asarray(cache.vocab, dtype=object)
+        names = set(vocab[np.unique(np.concatenate([n for _, n in per_passage]))])
+        for source in sources:
+            names |= latin_terms(source.title) | set(chinese_tokens(source.title))
+        tokenised = cache.tokenised
+        cache = cache.kept([terms_key(p.heading, p.text) for p in passages])
+
+        self.root.mkdir(parents=True, exist_ok=True)
+        name = f"v{version.id}-{uuid.uuid4().hex[:8]}"
+        work = self.root / f".{name}.tmp"
+        work.mkdir()
+        try:
+            dense.save(work)
+            lexical.save(work / LEXICAL_DIR)
+            save_names(work, names)
+            cache.save(work)
+            (work / PASSAGES_FILE).write_text(
+                json.dumps([asdict(p) for p in passages], ensure_ascii=False)
+            )
+            (work / SOURCES_FILE).write_text(
+                json.dumps([source_to_json(s) for s in sources], ensure_ascii=False)
+            )
+            manifest = IndexManifest(
+                corpus_version=version.id,
+                model_id=embedder.model_id,
+                dim=embedder.dim,
+                passage_count=len(passages),
+                index_type=dense.kind,
+                built_at=datetime.now(UTC).isoformat(timespec="seconds"),
+                checksums=checksums(work),
+                format=INDEX_FORMAT,
+            )
+            manifest.write(work)
+            # What is served is what was written, read back and checked: the build's own
+            # objects are never served.
+            snapshot = load_snapshot_dir(work)
+            self.validate(snapshot, embedder, expected_passages=len(passages))
+            os.replace(work, self.root / name)
+        except BaseException:
+            shutil.rmtree(work, ignore_errors=True)
+            raise
+        snapshot = _moved(snapshot, self.root / name)
+        self._publish(name)
+        return BuildReport(
+            self.root / name,
+            manifest,
+            embedded,
+            time.perf_counter() - started,
+            snapshot,
+            rebuilt,
+            tokenised,
+        )
+
+    def validate(self, snapshot: IndexSnapshot, embedder: Embedder, expected_passages: int) -> None:
+        m = snapshot.manifest
+        if len(snapshot.dense.slots) != expected_passages or len(snapshot.passages) != (
+            expected_passages
+        ):
+            raise IndexBuildError(
+                f"index holds {len(snapshot.dense.slots)} vectors for {expected_passages} passages"
+            )
+        if snapshot.dense.dim != embedder.dim or m.dim != embedder.dim:
+            raise IndexBuildError(f"index dimension {snapshot.dense.dim} != model's {embedder.dim}")
+        if expected_passages:
+            probe = snapshot.passages[len(snapshot.passages) // 2]
+            vector = embedder.embed_passages([probe.text])
+            found = {snapshot.passages[i].id for i in snapshot.dense.search(vector[0], 3)}
+            if probe.id not in found:
+                raise IndexBuildError(f"passage {probe.id} is not found by its own text")
+
+    def _publish(self, name: str) -> None:
+        tmp = self.root / f".{POINTER}.{uuid.uuid4().hex[:8]}"
+        tmp.write_text(name + "\n")
+        os.replace(tmp, self.root / POINTER)  # atomic: readers see the old or the new name
+        builds = sorted(
+            (p for p in self.root.iterdir() if p.is_dir() and p.name.startswith("v")),
+            key=lambda p: p.stat().st_mtime,
+        )
+        for old in builds[:-KEEP_BUILDS]:
+            if old.name != name:
+                shutil.rmtree(old, ignore_errors=True)
+
+    def load_current(self) -> IndexSnapshot:
+        directory = self._current_dir()
+        if directory is None:
+            raise IndexBuildError(f"no published index under {self.root}")
+        return load_snapshot_dir(directory)
+
+
+def _moved(snapshot: IndexSnapshot, directory: Path) -> IndexSnapshot:
+    """The snapshot under its published name. Its memory-mapped files moved with the
+    directory (a rename keeps them open), so nothing is read again."""
+    return replace(snapshot, directory=directory)

@@ -1,0 +1,142 @@
+"""One published corpus version as searchers see it: loaded, checked, never mutated."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from pathlib import Path
+from types import MappingProxyType
+
+from retrieval.corpus.store import PassageRow, SourceInfo
+from retrieval.index.dense import DenseIndex, passage_key
+from retrieval.index.names import NameIndex
+from retrieval.lexical import BM25Index, normalise
+
+# Bumped when the files of a build change shape: a build of another format is rebuilt.
+INDEX_FORMAT = 2
+PASSAGES_FILE = "passages.json"
+SOURCES_FILE = "sources.json"
+LEXICAL_DIR = "bm25"
+MANIFEST_FILE = "manifest.json"
+
+
+class IndexBuildError(RuntimeError):
+    """The index could not be built or loaded; whatever was published before stays served."""
+
+
+@dataclass(frozen=True)
+class IndexManifest:
+    corpus_version: int
+    model_id: str
+    dim: int
+    passage_count: int
+    index_type: str
+    built_at: str
+    # sha256 of every other file of the build, checked at every load: overwritten or
+    # truncated bytes are found, not served. A manifest without them is rebuilt.
+    checksums: dict[str, str] = field(default_factory=dict)
+    format: int = 1
+
+    @classmethod
+    def read(cls, directory: Path) -> IndexManifest:
+        return cls(**json.loads((directory / MANIFEST_FILE).read_text()))
+
+    def write(self, directory: Path) -> None:
+        (directory / MANIFEST_FILE).write_text(json.dumps(asdict(self), indent=2))
+
+
+@dataclass(frozen=True, eq=False)
+class IndexSnapshot:
+    """Everything one corpus version needs to answer."""
+
+    directory: Path
+    manifest: IndexManifest
+    passages: tuple[PassageRow, ...]
+    sources: Mapping[str, SourceInfo]
+    dense: DenseIndex
+    lexical: BM25Index
+    names: NameIndex = field(repr=False)
+
+    @property
+    def version(self) -> int:
+        return self.manifest.corpus_version
+
+
+def checksums(directory: Path, only: tuple[str, ...] = ()) -> dict[str, str]:
+    """sha256 of every file of a build but its manifest (or of those under the `only`
+    paths), by path inside the build."""
+    out = {}
+    for path in sorted(directory.rglob("*")):
+        name = path.relative_to(directory)
+        if path.is_file() and path.name != MANIFEST_FILE and (not only or name.parts[0] in only):
+            out[str(name)] = _sha256(path)
+    return out
+
+
+def verify(directory: Path, manifest: IndexManifest, only: tuple[str, ...] = ()) -> None:
+    """Every file of the build (or those under the `only` paths) as the manifest has it."""
+    found = checksums(directory, only)
+    expected = {f: h for f, h in manifest.checksums.items() if not only or f.split("/")[0] in only}
+    if set(found) != set(expected):
+        raise IndexBuildError(f"index at {directory} is incomplete")
+    for file, digest in expected.items():
+        if found[file] != digest:
+            raise IndexBuildError(f"index at {directory} is corrupt: {file} changed")
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def source_to_json(source: SourceInfo) -> dict:
+    data = asdict(source)
+    data["published"] = source.published.isoformat() if source.published else None
+    return data
+
+
+def _source_from_json(data: dict) -> SourceInfo:
+    published = date.fromisoformat(data["published"]) if data.get("published") else None
+    return SourceInfo(**{**data, "published": published})
+
+
+def _passage_text(passages: tuple[PassageRow, ...]) -> Callable[[int], str]:
+    """A passage's normalised heading and text, made when asked for: a name check reads a
+    few passages, so keeping them all normalised would only cost memory."""
+
+    def text(position: int) -> str:
+        p = passages[position]
+        return normalise(f"{p.heading or ''}\n{p.text}")
+
+    return text
+
+
+def load_snapshot_dir(directory: Path) -> IndexSnapshot:
+    try:
+        manifest = IndexManifest.read(directory)
+        verify(directory, manifest)
+        passages = tuple(
+            PassageRow(**p) for p in json.loads((directory / PASSAGES_FILE).read_text())
+        )
+        sources = {
+            s.id: s
+            for s in map(_source_from_json, json.loads((directory / SOURCES_FILE).read_text()))
+        }
+        dense = DenseIndex.load(directory, [passage_key(p.id, p.content_hash) for p in passages])
+        lexical = BM25Index.load(directory / LEXICAL_DIR)
+        names = NameIndex.load(directory, lexical, _passage_text(passages))
+    except IndexBuildError:
+        raise
+    except (OSError, ValueError, TypeError, KeyError, RuntimeError) as exc:
+        raise IndexBuildError(f"index at {directory} is unreadable: {exc}") from exc
+    if dense.index.ntotal - dense.dead != len(passages) or lexical.size != len(passages):
+        raise IndexBuildError(f"index at {directory} is inconsistent")
+    return IndexSnapshot(
+        directory, manifest, passages, MappingProxyType(sources), dense, lexical, names
+    )
