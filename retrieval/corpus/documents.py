@@ -48,6 +48,10 @@ def is_ignored(name: str) -> bool:
     return bool(IGNORED_NAME.search(name)) or name == MANIFEST_NAME
 
 
+# Control characters but line breaks, tabs and form feeds: many of them mean a binary file.
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f]")
+
+
 def read_text(path: Path, max_bytes: int) -> str:
     """Read a file as text, or raise SkipFile with the reason."""
     try:
@@ -69,8 +73,7 @@ def read_text(path: Path, max_bytes: int) -> str:
             continue
     else:
         raise SkipFile("not valid UTF-8 or GB18030 text")
-    control = sum(1 for ch in text if ord(ch) < 32 and ch not in "\n\r\t\f")
-    if control > max(8, len(text) // 100):
+    if len(CONTROL.findall(text)) > max(8, len(text) // 100):
         raise SkipFile("binary file (control characters)")
     return text.replace("\r\n", "\n").replace("\r", "\n")
 

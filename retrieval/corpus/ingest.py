@@ -160,6 +160,7 @@ class CorpusIngestor:
         report.warnings = warnings
         existing = {s.id: s for s in session.scalars(select(Source))}
         skipped_names = {s.file for s in skipped}
+        present = {p.source_id for p in prepared}
         for item in prepared:
             current = existing.get(item.source_id)
             if current is None:
@@ -176,7 +177,7 @@ class CorpusIngestor:
         for source_id, source in existing.items():
             if source_id in skipped_names:
                 report.warnings.append(f"{source_id}: kept the previously ingested version")
-            elif source_id not in {p.source_id for p in prepared}:
+            elif source_id not in present:
                 report.removed.append(source_id)
                 report.passages_removed += len(source.passages)
                 report.gone.append(_gone(source, source.passages))
