@@ -11,6 +11,7 @@ from pathlib import Path
 
 import bm25s
 import numpy as np
+import scipy.sparse as sp
 
 # Dash-like characters that articles use inside names ("GPT‑4", "GPT—5").
 _DASHES = str.maketrans({c: "-" for c in "\u2010\u2011\u2012\u2013\u2014\u2212\uff0d"})
@@ -100,28 +101,31 @@ class BM25Index:
         self._df = np.diff(indptr)
 
     @classmethod
-    def from_ids(cls, docs: list[np.ndarray], vocab: list[str]) -> BM25Index:
-        """BM25 of documents given as token ids into `vocab`, computed in a few array
-        operations (bm25s's own `index` loops over documents in Python: a minute at 100k
-        passages). The scores are bm25s's Lucene variant, k1 1.5, b 0.75: the same numbers."""
+    def from_counts(cls, docs: list[tuple[np.ndarray, np.ndarray]], vocab: list[str]) -> BM25Index:
+        """BM25 of documents given as (distinct token ids into `vocab`, their counts),
+        computed in a few array operations (bm25s's own `index` loops over documents in
+        Python: a minute at 100k passages). The scores are bm25s's Lucene variant, k1 1.5,
+        b 0.75: the same numbers."""
         model = bm25s.BM25()
-        k1, b = model.k1, model.b
-        lengths = np.fromiter((len(d) for d in docs), dtype=np.int64, count=len(docs))
-        doc_of = np.repeat(np.arange(len(docs), dtype=np.int64), lengths)
-        token_of = np.concatenate(docs).astype(np.int64) if docs else np.zeros(0, np.int64)
-        # (token, document) pairs with their counts, ordered by token: a CSC matrix's order.
-        pairs, tf = np.unique(token_of * len(docs) + doc_of, return_counts=True)
-        token, doc = np.divmod(pairs, max(len(docs), 1))
-        df = np.bincount(token, minlength=len(vocab))
-        n = len(docs)
+        k1, b, n = model.k1, model.b, len(docs)
+        sizes = np.fromiter((len(ids) for ids, _ in docs), dtype=np.int64, count=n)
+        ids = np.concatenate([ids for ids, _ in docs]) if n else np.zeros(0, np.int32)
+        counts = np.concatenate([c for _, c in docs]) if n else np.zeros(0, np.int32)
+        doc = np.repeat(np.arange(n, dtype=np.int32), sizes)
+        lengths = np.bincount(doc, weights=counts, minlength=n)
+        df = np.bincount(ids, minlength=len(vocab))
         idf = np.log(1 + (n - df + 0.5) / (df + 0.5))
-        avg = lengths.mean() if n else 1.0
-        tf = tf.astype(np.float64)
-        data = idf[token] * tf / (k1 * ((1 - b) + b * lengths[doc] / avg) + tf)
+        norm = k1 * ((1 - b) + b * lengths / (lengths.mean() if n else 1.0))
+        tf = counts.astype(np.float64)
+        data = (idf[ids] * tf / (norm[doc] + tf)).astype(np.float32)
+        del tf, doc, counts
+        # Rows are documents here; bm25s scores by token, so its matrix is by column (CSC).
+        indptr = np.concatenate([[0], np.cumsum(sizes)])
+        by_token = sp.csr_matrix((data, ids, indptr), shape=(n, len(vocab))).tocsc()
         model.scores = {
-            "data": data.astype(np.float32),
-            "indices": doc.astype(np.int32),
-            "indptr": np.concatenate([[0], np.cumsum(df)]).astype(np.int64),
+            "data": by_token.data,
+            "indices": by_token.indices.astype(np.int32, copy=False),
+            "indptr": by_token.indptr.astype(np.int64, copy=False),
             "num_docs": n,
         }
         model.vocab_dict = {t: i for i, t in enumerate(vocab)}
@@ -131,12 +135,13 @@ class BM25Index:
     @classmethod
     def from_tokens(cls, tokens: list[list[str]]) -> BM25Index:
         vocab: dict[str, int] = {}
-        # An empty passage still takes part, as a token no question has.
-        docs = [
-            np.array([vocab.setdefault(t, len(vocab)) for t in (doc or ["\u0000"])], np.int64)
-            for doc in tokens
-        ]
-        return cls.from_ids(docs, list(vocab))
+        docs = []
+        for doc in tokens:
+            # An empty passage still takes part, as a token no question has.
+            ids = [vocab.setdefault(t, len(vocab)) for t in (doc or ["\u0000"])]
+            unique, counts = np.unique(np.array(ids, dtype=np.int32), return_counts=True)
+            docs.append((unique, counts.astype(np.int32)))
+        return cls.from_counts(docs, list(vocab))
 
     @classmethod
     def from_texts(cls, texts: list[str]) -> BM25Index:

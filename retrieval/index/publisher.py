@@ -18,7 +18,7 @@ import os
 import shutil
 import time
 import uuid
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -28,7 +28,7 @@ from retrieval.corpus.store import CorpusStore
 from retrieval.embedding import Embedder
 from retrieval.index.dense import DENSE_FILES, DenseIndex, build_dense, passage_key
 from retrieval.index.embeddings import EmbeddingCache
-from retrieval.index.names import latin_terms, save_names
+from retrieval.index.names import save_names
 from retrieval.index.snapshot import (
     INDEX_FORMAT,
     LEXICAL_DIR,
@@ -37,13 +37,15 @@ from retrieval.index.snapshot import (
     IndexBuildError,
     IndexManifest,
     IndexSnapshot,
+    assemble,
     checksums,
     load_snapshot_dir,
+    passage_to_json,
     source_to_json,
     verify,
 )
 from retrieval.index.terms import TERMS_DIR, TermCache, terms_key
-from retrieval.lexical import BM25Index, chinese_tokens
+from retrieval.lexical import BM25Index
 
 log = logging.getLogger(__name__)
 
@@ -128,14 +130,25 @@ class IndexPublisher:
 
         keys = [passage_key(p.id, p.content_hash) for p in passages]
         dense, rebuilt = build_dense(keys, embedder.dim, vectors_of, previous)
-        per_passage = [cache.terms(p.heading, p.text) for p in passages]
-        lexical = BM25Index.from_ids([tokens for tokens, _ in per_passage], cache.vocab)
-        vocab = np.asarray(cache.vocab, dtype=object)
-        names = set(vocab[np.unique(np.concatenate([n for _, n in per_passage]))])
-        for source in sources:
-            names |= latin_terms(source.title) | set(chinese_tokens(source.title))
+        del previous  # extended in place: `dense` is it now
+        text_keys = [terms_key(p.heading, p.text) for p in passages]
+        per_passage = [
+            cache.terms(key, p.heading, p.text) for key, p in zip(text_keys, passages, strict=True)
+        ]
         tokenised = cache.tokenised
-        cache = cache.kept([terms_key(p.heading, p.text) for p in passages])
+        title_keys = [terms_key(None, s.title) for s in sources]
+        titles = [
+            cache.terms(key, None, s.title) for key, s in zip(title_keys, sources, strict=True)
+        ]
+        lexical = BM25Index.from_counts([(t.tokens, t.counts) for t in per_passage], cache.vocab)
+        # The name lookup: Latin names of passages and titles, and the titles' tokens (the
+        # passages' tokens are the lexical index's own).
+        ids = np.concatenate(
+            [t.names for t in [*per_passage, *titles]] + [t.tokens for t in titles]
+        )
+        names = [cache.vocab[i] for i in np.unique(ids).tolist()]
+        cache = cache.kept([*text_keys, *title_keys])
+        del per_passage, titles, ids
 
         self.root.mkdir(parents=True, exist_ok=True)
         name = f"v{version.id}-{uuid.uuid4().hex[:8]}"
@@ -147,7 +160,7 @@ class IndexPublisher:
             save_names(work, names)
             cache.save(work)
             (work / PASSAGES_FILE).write_text(
-                json.dumps([asdict(p) for p in passages], ensure_ascii=False)
+                json.dumps([passage_to_json(p) for p in passages], ensure_ascii=False)
             )
             (work / SOURCES_FILE).write_text(
                 json.dumps([source_to_json(s) for s in sources], ensure_ascii=False)
@@ -163,15 +176,14 @@ class IndexPublisher:
                 format=INDEX_FORMAT,
             )
             manifest.write(work)
-            # What is served is what was written, read back and checked: the build's own
-            # objects are never served.
-            snapshot = load_snapshot_dir(work)
+            del lexical  # served memory-mapped from its files, as after a restart
+            snapshot = assemble(work, manifest, tuple(passages), {s.id: s for s in sources}, dense)
             self.validate(snapshot, embedder, expected_passages=len(passages))
             os.replace(work, self.root / name)
         except BaseException:
             shutil.rmtree(work, ignore_errors=True)
             raise
-        snapshot = _moved(snapshot, self.root / name)
+        snapshot = replace(snapshot, directory=self.root / name)  # its open files moved too
         self._publish(name)
         return BuildReport(
             self.root / name,
@@ -217,9 +229,3 @@ class IndexPublisher:
         if directory is None:
             raise IndexBuildError(f"no published index under {self.root}")
         return load_snapshot_dir(directory)
-
-
-def _moved(snapshot: IndexSnapshot, directory: Path) -> IndexSnapshot:
-    """The snapshot under its published name. Its memory-mapped files moved with the
-    directory (a rename keeps them open), so nothing is read again."""
-    return replace(snapshot, directory=directory)

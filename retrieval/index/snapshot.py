@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import date
 from pathlib import Path
 from types import MappingProxyType
@@ -117,26 +117,46 @@ def _passage_text(passages: tuple[PassageRow, ...]) -> Callable[[int], str]:
     return text
 
 
+_PASSAGE_FIELDS = tuple(f.name for f in fields(PassageRow))
+
+
+def passage_to_json(passage: PassageRow) -> list:
+    """A passage as a list of its fields: half the bytes of an object, and faster both ways."""
+    return [getattr(passage, name) for name in _PASSAGE_FIELDS]
+
+
+def assemble(
+    directory: Path,
+    manifest: IndexManifest,
+    passages: tuple[PassageRow, ...],
+    sources: dict[str, SourceInfo],
+    dense: DenseIndex,
+) -> IndexSnapshot:
+    """A snapshot of passages and their dense index, with the lexical index and the name
+    lookup read from the build's files."""
+    lexical = BM25Index.load(directory / LEXICAL_DIR)
+    names = NameIndex.load(directory, lexical, _passage_text(passages))
+    if len(dense.slots) != len(passages) or lexical.size != len(passages):
+        raise IndexBuildError(f"index at {directory} is inconsistent")
+    return IndexSnapshot(
+        directory, manifest, passages, MappingProxyType(sources), dense, lexical, names
+    )
+
+
 def load_snapshot_dir(directory: Path) -> IndexSnapshot:
     try:
         manifest = IndexManifest.read(directory)
         verify(directory, manifest)
         passages = tuple(
-            PassageRow(**p) for p in json.loads((directory / PASSAGES_FILE).read_text())
+            PassageRow(*p) for p in json.loads((directory / PASSAGES_FILE).read_text())
         )
         sources = {
             s.id: s
             for s in map(_source_from_json, json.loads((directory / SOURCES_FILE).read_text()))
         }
         dense = DenseIndex.load(directory, [passage_key(p.id, p.content_hash) for p in passages])
-        lexical = BM25Index.load(directory / LEXICAL_DIR)
-        names = NameIndex.load(directory, lexical, _passage_text(passages))
+        return assemble(directory, manifest, passages, sources, dense)
     except IndexBuildError:
         raise
     except (OSError, ValueError, TypeError, KeyError, RuntimeError) as exc:
         raise IndexBuildError(f"index at {directory} is unreadable: {exc}") from exc
-    if dense.index.ntotal - dense.dead != len(passages) or lexical.size != len(passages):
-        raise IndexBuildError(f"index at {directory} is inconsistent")
-    return IndexSnapshot(
-        directory, manifest, passages, MappingProxyType(sources), dense, lexical, names
-    )

@@ -3,16 +3,18 @@
 Tokenising Chinese (jieba) is the slow part of a build: about a minute per 100k passages.
 A build takes the terms of every passage whose heading and text it has seen before from the
 last build's cache and tokenises only the rest. Terms are stored as ids into one vocabulary
-that only grows between full builds, so a build reads a few arrays, not millions of strings.
+(compacted when mostly unused), tokens as a bag (distinct ids and their counts: all BM25
+needs), so a build reads a few arrays, not millions of strings.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -34,11 +36,16 @@ def searchable(heading: str | None, text: str) -> str:
     return f"{heading or ''}\n{text}"
 
 
+class Terms(NamedTuple):  # a tuple: a build makes one per passage
+    tokens: np.ndarray  # distinct token ids
+    counts: np.ndarray  # how often each occurs
+    names: np.ndarray  # Latin name ids
+
+
 @dataclass
 class TermCache:
     vocab: list[str] = field(default_factory=list)
-    # per passage text (terms_key): (token ids, Latin name ids)
-    entries: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    entries: dict[str, Terms] = field(default_factory=dict)  # by terms_key
     tokenised: int = 0  # passages tokenised by this build (not found in the cache)
 
     def __post_init__(self) -> None:
@@ -51,53 +58,48 @@ class TermCache:
             self.vocab.append(term)
         return at
 
-    def terms(self, heading: str | None, text: str) -> tuple[np.ndarray, np.ndarray]:
-        key = terms_key(heading, text)
+    def terms(self, key: str, heading: str | None, text: str) -> Terms:
+        """The terms of a text with this `terms_key`, tokenised only when not cached."""
         found = self.entries.get(key)
         if found is None:
             body = searchable(heading, text)
-            tokens = tokenize(body) or [EMPTY_TOKEN]
-            names = latin_terms(body)
-            found = self.entries[key] = (
-                np.array([self._id(t) for t in tokens], dtype=np.int32),
-                np.array(sorted(self._id(n) for n in names), dtype=np.int32),
+            ids = [self._id(t) for t in tokenize(body) or [EMPTY_TOKEN]]
+            tokens, counts = np.unique(np.array(ids, dtype=np.int32), return_counts=True)
+            names = sorted(self._id(n) for n in latin_terms(body))
+            found = self.entries[key] = Terms(
+                tokens, counts.astype(np.int32), np.array(names, dtype=np.int32)
             )
             self.tokenised += 1
         return found
 
-    def kept(self, keys: Sequence[str]) -> TermCache:
-        """The cache of these passages only (what the next build may need), its vocabulary
+    def kept(self, keys: Iterable[str]) -> TermCache:
+        """The cache of these texts only (what the next build may need), its vocabulary
         compacted when mostly unused."""
-        entries = {k: self.entries[k] for k in dict.fromkeys(keys)}
+        entries = {k: self.entries[k] for k in keys}
         used = np.zeros(len(self.vocab), dtype=bool)
-        for tokens, names in entries.values():
-            used[tokens] = True
-            used[names] = True
+        used[_flat([t.tokens for t in entries.values()])] = True
+        used[_flat([t.names for t in entries.values()])] = True
         if used.sum() >= (1 - COMPACT_SHARE) * len(self.vocab):
             return TermCache(self.vocab, entries)
-        new_id = np.cumsum(used) - 1
+        new_id = (np.cumsum(used) - 1).astype(np.int32)
         return TermCache(
             [t for t, u in zip(self.vocab, used, strict=True) if u],
-            {
-                k: (new_id[t].astype(np.int32), new_id[n].astype(np.int32))
-                for k, (t, n) in entries.items()
-            },
+            {k: Terms(new_id[t.tokens], t.counts, new_id[t.names]) for k, t in entries.items()},
         )
 
     def save(self, directory: Path) -> None:
         folder = directory / TERMS_DIR
         folder.mkdir()
-        keys = list(self.entries)
-        tokens = [self.entries[k][0] for k in keys]
-        names = [self.entries[k][1] for k in keys]
+        terms = list(self.entries.values())
         (folder / "vocab.json").write_text(json.dumps(self.vocab, ensure_ascii=False))
-        (folder / "keys.json").write_text(json.dumps(keys))
+        (folder / "keys.json").write_text(json.dumps(list(self.entries)))
         np.savez(
             folder / "ids.npz",
-            tokens=_flat(tokens),
-            token_ends=np.cumsum([len(t) for t in tokens], dtype=np.int64),
-            names=_flat(names),
-            name_ends=np.cumsum([len(n) for n in names], dtype=np.int64),
+            tokens=_flat([t.tokens for t in terms]),
+            counts=_flat([t.counts for t in terms]),
+            token_ends=np.cumsum([len(t.tokens) for t in terms], dtype=np.int64),
+            names=_flat([t.names for t in terms]),
+            name_ends=np.cumsum([len(t.names) for t in terms], dtype=np.int64),
         )
 
     @classmethod
@@ -105,14 +107,25 @@ class TermCache:
         folder = directory / TERMS_DIR
         vocab = json.loads((folder / "vocab.json").read_text())
         keys = json.loads((folder / "keys.json").read_text())
-        if not keys:
-            return cls(vocab)
         with np.load(folder / "ids.npz") as ids:
-            tokens = np.split(ids["tokens"], ids["token_ends"][:-1])
-            names = np.split(ids["names"], ids["name_ends"][:-1])
-        if not (len(keys) == len(tokens) == len(names)):
-            raise ValueError("the term cache is inconsistent")
-        return cls(vocab, dict(zip(keys, zip(tokens, names, strict=True), strict=True)))
+            token_ends, name_ends = ids["token_ends"], ids["name_ends"]
+            if not (len(keys) == len(token_ends) == len(name_ends)):
+                raise ValueError("the term cache is inconsistent")
+            tokens, counts, names = ids["tokens"], ids["counts"], ids["names"]
+        token_starts = np.concatenate([[0], token_ends[:-1]]).astype(np.int64)
+        name_starts = np.concatenate([[0], name_ends[:-1]]).astype(np.int64)
+        entries = {
+            key: Terms(tokens[a:b], counts[a:b], names[c:d])
+            for key, a, b, c, d in zip(
+                keys,
+                token_starts.tolist(),
+                token_ends.tolist(),
+                name_starts.tolist(),
+                name_ends.tolist(),
+                strict=True,
+            )
+        }
+        return cls(vocab, entries)
 
 
 def _flat(arrays: list[np.ndarray]) -> np.ndarray:
