@@ -225,7 +225,7 @@ def synthetic_figures(n: int = 100_000, dim: int = 384, queries: int = 200) -> N
     rnd = random.Random(0)
     texts = [" ".join(rnd.sample(sentences, 2)) + f" 编号{i}" for i in range(n)]
     started = time.perf_counter()
-    bm25 = BM25Index(texts)
+    bm25 = BM25Index.from_texts(texts)
     build_s = time.perf_counter() - started
     times = []
     for q in [
