@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from retrieval.corpus.store import CorpusStore
+from retrieval.corpus.store import CorpusStore, PassageRow, SourceInfo
 from retrieval.embedding import Embedder
 from retrieval.index.dense import DENSE_FILES, DenseIndex, build_dense, passage_key
 from retrieval.index.embeddings import EmbeddingCache
@@ -131,24 +131,7 @@ class IndexPublisher:
         keys = [passage_key(p.id, p.content_hash) for p in passages]
         dense, rebuilt = build_dense(keys, embedder.dim, vectors_of, previous)
         del previous  # extended in place: `dense` is it now
-        text_keys = [terms_key(p.heading, p.text) for p in passages]
-        per_passage = [
-            cache.terms(key, p.heading, p.text) for key, p in zip(text_keys, passages, strict=True)
-        ]
-        tokenised = cache.tokenised
-        title_keys = [terms_key(None, s.title) for s in sources]
-        titles = [
-            cache.terms(key, None, s.title) for key, s in zip(title_keys, sources, strict=True)
-        ]
-        lexical = BM25Index.from_counts([(t.tokens, t.counts) for t in per_passage], cache.vocab)
-        # The name lookup: Latin names of passages and titles, and the titles' tokens (the
-        # passages' tokens are the lexical index's own).
-        ids = np.concatenate(
-            [t.names for t in [*per_passage, *titles]] + [t.tokens for t in titles]
-        )
-        names = [cache.vocab[i] for i in np.unique(ids).tolist()]
-        cache = cache.kept([*text_keys, *title_keys])
-        del per_passage, titles, ids
+        lexical, names, cache = _lexical_side(cache, passages, sources)
 
         self.root.mkdir(parents=True, exist_ok=True)
         name = f"v{version.id}-{uuid.uuid4().hex[:8]}"
@@ -192,7 +175,7 @@ class IndexPublisher:
             time.perf_counter() - started,
             snapshot,
             rebuilt,
-            tokenised,
+            cache.tokenised,
         )
 
     def validate(self, snapshot: IndexSnapshot, embedder: Embedder, expected_passages: int) -> None:
@@ -229,3 +212,25 @@ class IndexPublisher:
         if directory is None:
             raise IndexBuildError(f"no published index under {self.root}")
         return load_snapshot_dir(directory)
+
+
+def _lexical_side(
+    cache: TermCache, passages: list[PassageRow], sources: list[SourceInfo]
+) -> tuple[BM25Index, list[str], TermCache]:
+    """BM25 over the passages, the name lookup's terms, and the term cache for the next build
+    (its `tokenised`: how many passages this build tokenised)."""
+    text_keys = [terms_key(p.heading, p.text) for p in passages]
+    per_passage = [
+        cache.terms(key, p.heading, p.text) for key, p in zip(text_keys, passages, strict=True)
+    ]
+    tokenised = cache.tokenised
+    title_keys = [terms_key(None, s.title) for s in sources]
+    titles = [cache.terms(key, None, s.title) for key, s in zip(title_keys, sources, strict=True)]
+    lexical = BM25Index.from_counts([(t.tokens, t.counts) for t in per_passage], cache.vocab)
+    # The name lookup: Latin names of passages and titles, and the titles' tokens (the
+    # passages' tokens are the lexical index's own).
+    ids = np.concatenate([t.names for t in [*per_passage, *titles]] + [t.tokens for t in titles])
+    names = [cache.vocab[i] for i in np.unique(ids).tolist()]
+    kept = cache.kept([*text_keys, *title_keys])
+    kept.tokenised = tokenised
+    return lexical, names, kept
