@@ -81,7 +81,8 @@ class NameIndex:
         if form in self.terms or self.lexical.doc_freq(form) > 0:
             return True
         if has_cjk(form):
-            return len(self.passages_saying(form, limit=MAX_CONFIRM)) > 0
+            candidates = self.candidates(form)[:MAX_CONFIRM].tolist()
+            return any(form in self._text(position) for position in candidates)
         words = form.split()
         # Three Latin words or more: every two of them written together somewhere.
         return len(words) > 2 and all(f"{a} {b}" in self.terms for a, b in pairwise(words))
@@ -97,12 +98,4 @@ class NameIndex:
             if not len(found):
                 break
             found = np.intersect1d(found, more, assume_unique=True)
-        return found
-
-    def passages_saying(self, form: str, limit: int | None = None) -> list[int]:
-        form = normalise(form).strip()
-        found = []
-        for position in self.candidates(form)[:limit]:
-            if form in self._text(int(position)):
-                found.append(int(position))
         return found
