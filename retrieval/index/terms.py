@@ -28,12 +28,13 @@ EMPTY_TOKEN = "\u0000"
 COMPACT_SHARE = 0.5
 
 
-def terms_key(heading: str | None, text: str) -> str:
-    return hashlib.blake2b(f"{heading or ''}\n{text}".encode(), digest_size=12).hexdigest()
-
-
 def searchable(heading: str | None, text: str) -> str:
     return f"{heading or ''}\n{text}"
+
+
+def terms_key(heading: str | None, text: str) -> str:
+    """The cache key of a text: what is tokenised, hashed."""
+    return hashlib.blake2b(searchable(heading, text).encode(), digest_size=12).hexdigest()
 
 
 class Terms(NamedTuple):  # a tuple: a build makes one per passage
