@@ -144,7 +144,7 @@ class AnswerEngine:
             return self._build()
 
     def _build(self) -> tuple[BuildReport, IndexSnapshot]:
-        build = self.publisher.build(self.embedder)
+        build = self.publisher.build(self.embedder, self._snapshot)
         log.info(
             "built index for corpus version %s in %.1f s (%d passages embedded, %d tokenised,"
             " dense index %s)",

@@ -14,6 +14,7 @@ import numpy as np
 import scipy.sparse as sp
 
 # Dash-like characters that articles use inside names ("GPT‑4", "GPT—5").
+BUILD_CHUNK = 10_000  # documents scored at a time when an index is built
 _DASHES = str.maketrans({c: "-" for c in "\u2010\u2011\u2012\u2013\u2014\u2212\uff0d"})
 # "gpt-4o", "3.5", "o3", "q*", "gpt2-chatbot", "1.76"
 LATIN = re.compile(r"[a-z0-9]+(?:[-.][a-z0-9]+)*\*?")
@@ -109,27 +110,28 @@ class BM25Index:
         model = bm25s.BM25()
         k1, b, n = model.k1, model.b, len(docs)
         sizes = np.fromiter((len(ids) for ids, _ in docs), dtype=np.int64, count=n)
+        indptr = np.concatenate([[0], np.cumsum(sizes)])
         ids = np.concatenate([ids for ids, _ in docs]) if n else np.zeros(0, np.int32)
-        counts = np.concatenate([c for _, c in docs]) if n else np.zeros(0, np.int32)
-        doc = np.repeat(np.arange(n, dtype=np.int32), sizes)
-        lengths = np.bincount(doc, weights=counts, minlength=n)
+        lengths = np.fromiter((c.sum() for _, c in docs), dtype=np.float64, count=n)
         df = np.bincount(ids, minlength=len(vocab))
         idf = np.log(1 + (n - df + 0.5) / (df + 0.5))
         norm = k1 * ((1 - b) + b * lengths / (lengths.mean() if n else 1.0))
-        # idf · tf / (norm + tf), in place: at 100k passages each temporary is ~70 MB.
-        tf = counts.astype(np.float64)
-        del counts
-        score = norm[doc]
-        del doc
-        score += tf
-        np.divide(tf, score, out=score)
-        del tf
-        score *= idf[ids]
-        data = score.astype(np.float32)
-        del score
+        # idf · tf / (norm + tf), a chunk of documents at a time: at 100k passages, the
+        # float64 temporaries of all at once would be ~50 MB each.
+        data = np.empty(len(ids), dtype=np.float32)
+        for start in range(0, n, BUILD_CHUNK):
+            stop = min(n, start + BUILD_CHUNK)
+            first, last = indptr[start], indptr[stop]
+            tf = np.concatenate([c for _, c in docs[start:stop]]).astype(np.float64)
+            score = np.repeat(norm[start:stop], sizes[start:stop])
+            score += tf
+            np.divide(tf, score, out=score)
+            score *= idf[ids[first:last]]
+            data[first:last] = score
         # Rows are documents here; bm25s scores by token, so its matrix is by column (CSC).
         indptr = np.concatenate([[0], np.cumsum(sizes)])
         by_token = sp.csr_matrix((data, ids, indptr), shape=(n, len(vocab))).tocsc()
+        del data, ids
         model.scores = {
             "data": by_token.data,
             "indices": by_token.indices.astype(np.int32, copy=False),

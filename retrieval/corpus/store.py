@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -127,12 +128,16 @@ class CorpusStore:
                 )
             )
 
-    def snapshot(self) -> tuple[VersionInfo | None, list[SourceInfo], list[PassageRow]]:
-        """Version, sources and passages read in one transaction, so they describe one corpus."""
+    def snapshot(
+        self, held: Iterable[PassageRow] = ()
+    ) -> tuple[VersionInfo | None, list[SourceInfo], list[PassageRow]]:
+        """Version, sources and passages read in one transaction, so they describe one corpus.
+        `held`: passages already in memory (the served snapshot's); a passage read that equals
+        one of them is returned as that object, so a reload holds one copy of what it kept."""
         with self.sessions() as session:
             if session.get_bind().dialect.name == "postgresql":
                 session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
-            return _current_version(session), _sources(session), _passages(session)
+            return _current_version(session), _sources(session), _passages(session, held)
 
 
 def _current_version(session: Session) -> VersionInfo | None:
@@ -181,9 +186,17 @@ _PASSAGE_COLUMNS = select(
 )
 
 
-def _passages(session: Session) -> list[PassageRow]:
-    rows = session.execute(_PASSAGE_COLUMNS.order_by(Passage.source_id, Passage.position)).all()
-    return [PassageRow(*row) for row in rows]
+def _passages(session: Session, held: Iterable[PassageRow] = ()) -> list[PassageRow]:
+    known = {p: p for p in held}
+    rows = session.execute(
+        _PASSAGE_COLUMNS.order_by(Passage.source_id, Passage.position),
+        execution_options={"yield_per": 2000},  # streamed: rows read are dropped as they match
+    )
+    out = []
+    for row in rows:
+        passage = PassageRow(*row)
+        out.append(known.get(passage, passage))
+    return out
 
 
 def _gone_passages(gone: list[dict]) -> list[GonePassage]:

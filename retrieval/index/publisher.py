@@ -26,7 +26,13 @@ import numpy as np
 
 from retrieval.corpus.store import CorpusStore, PassageRow, SourceInfo
 from retrieval.embedding import Embedder
-from retrieval.index.dense import DENSE_FILES, DenseIndex, build_dense, passage_key
+from retrieval.index.dense import (
+    DENSE_FILES,
+    INDEX_FILE,
+    DenseIndex,
+    build_dense,
+    passage_key,
+)
 from retrieval.index.embeddings import EmbeddingCache
 from retrieval.index.names import save_names
 from retrieval.index.snapshot import (
@@ -40,9 +46,9 @@ from retrieval.index.snapshot import (
     assemble,
     checksums,
     load_snapshot_dir,
-    passage_to_json,
     source_to_json,
     verify,
+    write_passages,
 )
 from retrieval.index.terms import TERMS_DIR, TermCache, terms_key
 from retrieval.lexical import BM25Index
@@ -96,10 +102,13 @@ class IndexPublisher:
             and manifest.format == INDEX_FORMAT
         )
 
-    def _previous(self, embedder: Embedder) -> tuple[DenseIndex | None, TermCache]:
-        """What the published build lends the next: its dense index (read afresh from its
-        files: the build extends it) and its term cache. Nothing when it is of another model
-        or format or fails its checksums: then all is built afresh."""
+    def _previous(
+        self, embedder: Embedder, served: IndexSnapshot | None
+    ) -> tuple[DenseIndex | None, TermCache, Path | None]:
+        """What the published build lends the next: its dense index (the served snapshot's
+        when that is the published build: its base is shared, not read again), its term
+        cache, and its directory. Nothing when it is of another model or format or fails
+        its checksums: then all is built afresh."""
         manifest, directory = self.current_manifest(), self._current_dir()
         if (
             directory is None
@@ -107,20 +116,24 @@ class IndexPublisher:
             or manifest.model_id != embedder.model_id
             or manifest.format != INDEX_FORMAT
         ):
-            return None, TermCache()
+            return None, TermCache(), None
         try:
+            if served is not None and served.directory == directory:
+                verify(directory, manifest, only=(TERMS_DIR,))
+                return served.dense, TermCache.load(directory), directory
             verify(directory, manifest, only=(*DENSE_FILES, TERMS_DIR))
-            return DenseIndex.load(directory), TermCache.load(directory)
+            return DenseIndex.load(directory), TermCache.load(directory), directory
         except (IndexBuildError, OSError, ValueError, KeyError, RuntimeError) as exc:
             log.warning("building afresh: the published index lends nothing (%s)", exc)
-            return None, TermCache()
+            return None, TermCache(), None
 
-    def build(self, embedder: Embedder) -> BuildReport:
+    def build(self, embedder: Embedder, served: IndexSnapshot | None = None) -> BuildReport:
+        """`served`: the snapshot this process serves, whose parts the build may share."""
         started = time.perf_counter()
-        version, sources, passages = self.store.snapshot()
+        version, sources, passages = self.store.snapshot(served.passages if served else ())
         if version is None:
             raise IndexBuildError("the corpus is empty: nothing to index")
-        previous, cache = self._previous(embedder)
+        previous, cache, previous_dir = self._previous(embedder, served)
         embedded = 0
 
         def vectors_of(positions: list[int]):
@@ -130,7 +143,7 @@ class IndexPublisher:
 
         keys = [passage_key(p.id, p.content_hash) for p in passages]
         dense, rebuilt = build_dense(keys, embedder.dim, vectors_of, previous)
-        del previous  # extended in place: `dense` is it now
+        del previous
         lexical, names, cache = _lexical_side(cache, passages, sources)
 
         self.root.mkdir(parents=True, exist_ok=True)
@@ -138,13 +151,11 @@ class IndexPublisher:
         work = self.root / f".{name}.tmp"
         work.mkdir()
         try:
-            dense.save(work)
+            dense.save(work, None if rebuilt else previous_dir / INDEX_FILE)
             lexical.save(work / LEXICAL_DIR)
             save_names(work, names)
             cache.save(work)
-            (work / PASSAGES_FILE).write_text(
-                json.dumps([passage_to_json(p) for p in passages], ensure_ascii=False)
-            )
+            write_passages(work / PASSAGES_FILE, passages)
             (work / SOURCES_FILE).write_text(
                 json.dumps([source_to_json(s) for s in sources], ensure_ascii=False)
             )

@@ -12,6 +12,7 @@ import pytest
 
 import retrieval.corpus.ingest as ingest_module
 import retrieval.index.dense as dense_module
+import retrieval.lexical as lexical_module
 from retrieval.corpus.ingest import CorpusIngestor
 from retrieval.corpus.store import CorpusStore
 from retrieval.embedding import HashingEmbedder
@@ -76,11 +77,15 @@ def test_a_build_carries_the_last_one_forward(
     )
     ingestor.ingest(corpus_dir)
     assert parsed == [target.name]  # the other files' hashes matched: not parsed again
-    changed = publisher.build(embedder)
+    changed = publisher.build(embedder, served=first.snapshot)
     assert not changed.rebuilt_dense
     assert (changed.embedded, changed.tokenised) == (1, 1)
     dense = changed.snapshot.dense
-    assert dense.index.ntotal == total + 1 and dense.dead == 1
+    assert (dense.base.ntotal, dense.added.ntotal, dense.dead) == (total, 1, 1)
+    # The served snapshot's base is shared, not read again or changed, and linked on disk.
+    assert dense.base is first.snapshot.dense.base and first.snapshot.dense.added.ntotal == 0
+    base_files = [d / "dense.faiss" for d in (first.directory, changed.directory)]
+    assert base_files[0].stat().st_ino == base_files[1].stat().st_ino
     assert {q: _top(changed.snapshot, embedder, q) for q in QUESTIONS} == _fresh_top(
         sessions, tmp_path, embedder, "fresh-1"
     )
@@ -136,11 +141,15 @@ def test_a_reload_that_changes_nothing_rebuilds_nothing(
     assert {d.name: checksums(d) for d in root.iterdir() if d.is_dir()} == before
 
 
-def test_the_lexical_index_round_trips_with_the_same_scores(tmp_path: Path, corpus_dir) -> None:
+def test_the_lexical_index_round_trips_with_the_same_scores(
+    tmp_path: Path, corpus_dir, monkeypatch
+) -> None:
     texts = [p.read_text() for p in sorted(corpus_dir.glob("0*.txt"))]
     texts = [para for text in texts for para in text.split("\n\n") if para.strip()]
     tokens = [tokenize(t) for t in texts]
     built = BM25Index.from_tokens(tokens)
+    monkeypatch.setattr(lexical_module, "BUILD_CHUNK", 7)  # scored in chunks: the same numbers
+    chunked = BM25Index.from_tokens(tokens)
     built.save(tmp_path / "bm25")
     loaded = BM25Index.load(tmp_path / "bm25")
     # bm25s's own indexing of the same tokens: the array build computes its numbers.
@@ -151,6 +160,7 @@ def test_the_lexical_index_round_trips_with_the_same_scores(tmp_path: Path, corp
         scores = built.scores(query)
         assert scores.max() > 0
         np.testing.assert_array_equal(loaded.scores(query), scores)
+        np.testing.assert_array_equal(chunked.scores(query), scores)
         known = [t for t in query if t in library.vocab_dict]
         np.testing.assert_allclose(library.get_scores(known), scores, rtol=1e-6)
     assert loaded.idf("预训练") == built.idf("预训练") and loaded.in_corpus("gpt2-chatbot")

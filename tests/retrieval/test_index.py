@@ -35,7 +35,7 @@ def test_build_publish_and_load(sessions, corpus_dir: Path, publisher: IndexPubl
     snapshot = publisher.load_current()
     db_count = CorpusStore(sessions).current_version().passage_count
     assert report.manifest.passage_count == db_count == len(snapshot.passages)
-    assert snapshot.dense.index.ntotal == db_count and snapshot.dense.dim == embedder.dim
+    assert snapshot.dense.base.ntotal == db_count and snapshot.dense.dim == embedder.dim
     assert publisher.is_current(embedder)
     assert (publisher.root / POINTER).read_text().strip() == report.directory.name
     with pytest.raises(ValueError):
