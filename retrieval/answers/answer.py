@@ -154,18 +154,20 @@ def _trigrams(text: str) -> set[str]:
     return {text[i : i + 3] for i in range(max(1, len(text) - 2))}
 
 
-def _similar(a: str, b: str) -> float:
-    x, y = _trigrams(a), _trigrams(b)
+def _similar(x: set[str], y: set[str]) -> float:
     return len(x & y) / len(x | y) if x | y else 1.0
 
 
 def select_hits(hits: list[Hit]) -> list[Hit]:
     """Drop near-identical quotes; let a nearly as good other source take the third place."""
     chosen: list[Hit] = []
+    kept: list[set[str]] = []  # the chosen passages' trigrams
     for hit in hits:
-        if any(_similar(hit.passage.text, c.passage.text) >= NEAR_IDENTICAL for c in chosen):
+        grams = _trigrams(hit.passage.text)
+        if any(_similar(grams, c) >= NEAR_IDENTICAL for c in kept):
             continue
         chosen.append(hit)
+        kept.append(grams)
     if len(chosen) > 3 and chosen[0].source.id == chosen[1].source.id == chosen[2].source.id:
         other = next((h for h in chosen[3:] if h.source.id != chosen[0].source.id), None)
         if other is not None and other.score >= DIVERSITY_MARGIN * chosen[2].score:
