@@ -118,10 +118,11 @@ class IndexPublisher:
         ):
             return None, TermCache(), None
         try:
-            if served is not None and served.directory == directory:
-                verify(directory, manifest, only=(TERMS_DIR,))
-                return served.dense, TermCache.load(directory), directory
+            # The files too when the served snapshot lends the dense index: the next build
+            # links the base file rather than writing it again.
             verify(directory, manifest, only=(*DENSE_FILES, TERMS_DIR))
+            if served is not None and served.directory == directory:
+                return served.dense, TermCache.load(directory), directory
             return DenseIndex.load(directory), TermCache.load(directory), directory
         except (IndexBuildError, OSError, ValueError, KeyError, RuntimeError) as exc:
             log.warning("building afresh: the published index lends nothing (%s)", exc)
@@ -143,7 +144,7 @@ class IndexPublisher:
 
         keys = [passage_key(p.id, p.content_hash) for p in passages]
         dense, rebuilt = build_dense(keys, embedder.dim, vectors_of, previous)
-        del previous
+        del previous  # one read from disk and not carried forward is freed now
         lexical, names, cache = _lexical_side(cache, passages, sources)
 
         self.root.mkdir(parents=True, exist_ok=True)

@@ -127,6 +127,25 @@ def test_many_removed_passages_rebuild_the_dense_index(
     assert report.tokenised == 0  # the remaining passages' terms were still cached
 
 
+def test_a_corrupt_published_base_is_built_afresh_not_linked(
+    sessions, corpus_dir: Path, publisher: IndexPublisher
+) -> None:
+    ingestor = CorpusIngestor(sessions)
+    embedder = HashingEmbedder()
+    ingestor.ingest(corpus_dir)
+    first = publisher.build(embedder)
+    base = first.directory / "dense.faiss"
+    data = bytearray(base.read_bytes())
+    data[len(data) // 2] ^= 0xFF  # a flipped byte among the vectors: still readable
+    base.write_bytes(bytes(data))
+    target = next(corpus_dir.glob("001_*.txt"))
+    target.write_text(target.read_text().replace("但为什么这么多喧嚣？", "但为什么有这么多喧嚣？"))
+    ingestor.ingest(corpus_dir)
+    report = publisher.build(embedder, served=first.snapshot)
+    assert report.rebuilt_dense
+    assert load_snapshot_dir(report.directory).dense.base.ntotal == report.manifest.passage_count
+
+
 def test_a_reload_that_changes_nothing_rebuilds_nothing(
     sessions, corpus_dir: Path, tmp_path
 ) -> None:
