@@ -6,7 +6,7 @@ import logging
 import math
 import re
 import unicodedata
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import bm25s
@@ -88,6 +88,11 @@ def tokenize(text: str) -> list[str]:
 
 def has_cjk(text: str) -> bool:
     return bool(CJK_RUN.search(text))
+
+
+@lru_cache(maxsize=65536)  # a question's terms in all their forms, weighed per question
+def _term_tokens(term: str) -> tuple[str, ...]:
+    return tuple(tokenize(term))
 
 
 class BM25Index:
@@ -178,12 +183,12 @@ class BM25Index:
 
     def in_corpus(self, text: str) -> bool:
         """Whether every token of the term occurs in some passage."""
-        tokens = tokenize(text)
+        tokens = _term_tokens(text)
         return bool(tokens) and all(self.doc_freq(t) > 0 for t in tokens)
 
     def idf(self, text: str) -> float:
         """Rarity of a term in the corpus (BM25's idf; the rarest of its tokens counts)."""
-        tokens = tokenize(text)
+        tokens = _term_tokens(text)
         if not tokens:
             return 0.0
         df = min(self.doc_freq(t) for t in tokens)

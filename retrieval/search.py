@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 
@@ -47,6 +48,10 @@ CALENDAR = set(
 CAPITALISED = re.compile(r"\b[A-Z][A-Za-z0-9*]+\b")
 
 
+# The texts judged against questions are passages and their sentences, quoted again and again.
+_normalised = lru_cache(maxsize=8192)(normalise)
+
+
 @dataclass(frozen=True)
 class QueryAnalysis:
     text: str  # as asked (shown in the answer)
@@ -66,7 +71,7 @@ class QueryAnalysis:
 
     def mentioned(self, text: str) -> tuple[bool, ...]:
         """For each of the question's ideas, whether a text mentions it in any of its forms."""
-        norm = normalise(text)
+        norm = _normalised(text)
         return tuple(any(t in norm for t in group) for group in self.term_groups)
 
     def coverage(self, text: str) -> float:

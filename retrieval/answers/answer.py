@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from retrieval.answers.credibility import STRONG_TIERS, Support, describe, passage_voice, strongest
@@ -149,19 +150,23 @@ def citation_numbers(source_files: Iterable[str]) -> dict[str, int]:
     return {source: n for n, source in enumerate(dict.fromkeys(source_files), 1)}
 
 
-def _trigrams(text: str) -> set[str]:
+@lru_cache(maxsize=4096)  # per passage text: the same passages are quoted again and again
+def _trigrams(text: str) -> frozenset[str]:
     text = re.sub(r"\s+", "", text)
-    return {text[i : i + 3] for i in range(max(1, len(text) - 2))}
+    return frozenset(text[i : i + 3] for i in range(max(1, len(text) - 2)))
 
 
-def _similar(x: set[str], y: set[str]) -> float:
-    return len(x & y) / len(x | y) if x | y else 1.0
+def _similar(x: frozenset[str], y: frozenset[str]) -> float:
+    """Jaccard similarity (the union counted, not built)."""
+    shared = len(x & y)
+    union = len(x) + len(y) - shared
+    return shared / union if union else 1.0
 
 
 def select_hits(hits: list[Hit]) -> list[Hit]:
     """Drop near-identical quotes; let a nearly as good other source take the third place."""
     chosen: list[Hit] = []
-    kept: list[set[str]] = []  # the chosen passages' trigrams
+    kept: list[frozenset[str]] = []  # the chosen passages' trigrams
     for hit in hits:
         grams = _trigrams(hit.passage.text)
         if any(_similar(grams, c) >= NEAR_IDENTICAL for c in kept):

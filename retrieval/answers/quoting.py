@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 
 import numpy as np
 
@@ -71,6 +72,11 @@ def units(text: str) -> list[str]:
     """What a key sentence can be: the passage's sentences, a lead-in ending in a colon joined
     to what it introduces; in unpunctuated transcript runs, runs of whole phrases of about
     TRANSCRIPT_RUN characters, one starting at each phrase."""
+    return list(_units(text))
+
+
+@lru_cache(maxsize=4096)  # per passage text: the same passages are quoted again and again
+def _units(text: str) -> tuple[str, ...]:
     out: list[str] = []
     for sentence in sentences(text):
         if is_unpunctuated(sentence):
@@ -79,7 +85,7 @@ def units(text: str) -> list[str]:
             out[-1] = text[text.index(out[-1]) : text.index(sentence) + len(sentence)]
         else:
             out.append(sentence)
-    return list(dict.fromkeys(out))
+    return tuple(dict.fromkeys(out))
 
 
 def _phrase_runs(sentence: str) -> list[str]:
@@ -99,16 +105,11 @@ def _phrase_runs(sentence: str) -> list[str]:
     return runs
 
 
-def _answer_type_bonus(question: str, unit: str) -> float:
-    """A question asking how much, when or why is answered by a unit holding a number, a
-    date, or a reason."""
-    if QUANTITY_QUESTION.search(question) and NUMBER.search(unit):
-        return ANSWER_TYPE_BONUS
-    if TIME_QUESTION.search(question) and DATE.search(unit):
-        return ANSWER_TYPE_BONUS
-    if CAUSE_QUESTION.search(question) and CAUSE.search(unit):
-        return ANSWER_TYPE_BONUS
-    return 0.0
+def _answers_hold(question: str) -> list[re.Pattern[str]]:
+    """What a unit holds when it answers the question's kind: a number for how much, a date
+    for when, a reason for why (none for other questions)."""
+    kinds = ((QUANTITY_QUESTION, NUMBER), (TIME_QUESTION, DATE), (CAUSE_QUESTION, CAUSE))
+    return [holds for asks, holds in kinds if asks.search(question)]
 
 
 def best_sentence(
@@ -126,10 +127,11 @@ def best_sentence(
     if similarity is not None and len(similarity) == len(candidates):
         top = max(similarity)
         dense = [max(0.0, 1 - (top - x) / DENSE_SPAN) for x in similarity]
+    answers_hold = _answers_hold(analysis.text)
     scores = [
         (1 - KEY_DENSE_WEIGHT) * analysis.coverage(u)
         + KEY_DENSE_WEIGHT * d
-        + _answer_type_bonus(analysis.text, u)
+        + (ANSWER_TYPE_BONUS if any(p.search(u) for p in answers_hold) else 0.0)
         for u, d in zip(candidates, dense, strict=True)
     ]
     asks = [u.rstrip().endswith(("？", "?")) for u in candidates]
