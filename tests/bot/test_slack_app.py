@@ -299,10 +299,10 @@ def test_questions_keep_being_answered_during_a_reload(
     original = IndexPublisher.build
     building = threading.Event()
 
-    def slow_build(self, embedder):
+    def slow_build(self, embedder, served=None):
         building.set()
         time.sleep(2.0)
-        return original(self, embedder)
+        return original(self, embedder, served)
 
     monkeypatch.setattr(IndexPublisher, "build", slow_build)
     running.command("reload", user_id=ADMIN)
