@@ -90,7 +90,7 @@ def has_cjk(text: str) -> bool:
     return bool(CJK_RUN.search(text))
 
 
-@lru_cache(maxsize=65536)  # a question's terms in all their forms, weighed per question
+@lru_cache(maxsize=16384)  # a question's terms in all their forms, weighed per question
 def _term_tokens(term: str) -> tuple[str, ...]:
     return tuple(tokenize(term))
 

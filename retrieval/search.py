@@ -49,7 +49,7 @@ CAPITALISED = re.compile(r"\b[A-Z][A-Za-z0-9*]+\b")
 
 
 # The texts judged against questions are passages and their sentences, quoted again and again.
-_normalised = lru_cache(maxsize=8192)(normalise)
+_normalised = lru_cache(maxsize=2048)(normalise)
 
 
 @dataclass(frozen=True)

@@ -150,7 +150,7 @@ def citation_numbers(source_files: Iterable[str]) -> dict[str, int]:
     return {source: n for n, source in enumerate(dict.fromkeys(source_files), 1)}
 
 
-@lru_cache(maxsize=4096)  # per passage text: the same passages are quoted again and again
+@lru_cache(maxsize=512)  # per passage text, quoted again and again (a set is ~30 KB)
 def _trigrams(text: str) -> frozenset[str]:
     text = re.sub(r"\s+", "", text)
     return frozenset(text[i : i + 3] for i in range(max(1, len(text) - 2)))

@@ -75,7 +75,7 @@ def units(text: str) -> list[str]:
     return list(_units(text))
 
 
-@lru_cache(maxsize=4096)  # per passage text: the same passages are quoted again and again
+@lru_cache(maxsize=1024)  # per passage text: the same passages are quoted again and again
 def _units(text: str) -> tuple[str, ...]:
     out: list[str] = []
     for sentence in sentences(text):
