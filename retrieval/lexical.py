@@ -13,8 +13,8 @@ import bm25s
 import numpy as np
 import scipy.sparse as sp
 
-# Dash-like characters that articles use inside names ("GPT‑4", "GPT—5").
 BUILD_CHUNK = 10_000  # documents scored at a time when an index is built
+# Dash-like characters that articles use inside names ("GPT‑4", "GPT—5").
 _DASHES = str.maketrans({c: "-" for c in "\u2010\u2011\u2012\u2013\u2014\u2212\uff0d"})
 # "gpt-4o", "3.5", "o3", "q*", "gpt2-chatbot", "1.76"
 LATIN = re.compile(r"[a-z0-9]+(?:[-.][a-z0-9]+)*\*?")
@@ -134,7 +134,6 @@ class BM25Index:
             score *= idf[ids[first:last]]
             data[first:last] = score
         # Rows are documents here; bm25s scores by token, so its matrix is by column (CSC).
-        indptr = np.concatenate([[0], np.cumsum(sizes)])
         by_token = sp.csr_matrix((data, ids, indptr), shape=(n, len(vocab))).tocsc()
         del data, ids
         model.scores = {
