@@ -368,7 +368,7 @@ def export_onnx(folder: Path) -> Path:
 
 def four_bit_matmuls(path: Path) -> int:
     """Run the model's matrix products on its own 4-bit weights (ONNX Runtime's MatMulNBits)
-    instead of their float32 expansion: the same numbers, a fifth less time per query.
+    instead of their float32 expansion: the same numbers, about a sixth less time per query.
 
     A weight is rewritten only when its float32 values are exactly 4-bit blocks of 32 along
     the inner dimension, each a scale times -8..7 with the largest magnitude at -8 (how
@@ -382,12 +382,13 @@ def four_bit_matmuls(path: Path) -> int:
     nodes, dropped = [], set()
     for node in graph.node:
         weight = weights.get(node.input[1]) if node.op_type == "MatMul" else None
-        quantised = _four_bit(numpy_helper.to_array(weight)) if weight is not None else None
+        values = numpy_helper.to_array(weight) if weight is not None else None
+        quantised = _four_bit(values) if values is not None else None
         if quantised is None:
             nodes.append(node)
             continue
         packed, scales = quantised
-        inner, outer = numpy_helper.to_array(weight).shape
+        inner, outer = values.shape
         names = (f"{weight.name}.q4", f"{weight.name}.scales")
         graph.initializer.extend(
             [numpy_helper.from_array(packed, names[0]), numpy_helper.from_array(scales, names[1])]

@@ -118,12 +118,12 @@ class IndexPublisher:
         ):
             return None, TermCache(), None
         try:
-            # The files too when the served snapshot lends the dense index: the next build
-            # links the base file rather than writing it again.
+            # The dense files too when the served snapshot lends its index: the build links
+            # the base file rather than writing it again.
             verify(directory, manifest, only=(*DENSE_FILES, TERMS_DIR))
-            if served is not None and served.directory == directory:
-                return served.dense, TermCache.load(directory), directory
-            return DenseIndex.load(directory), TermCache.load(directory), directory
+            shared = served is not None and served.directory == directory
+            dense = served.dense if shared else DenseIndex.load(directory)
+            return dense, TermCache.load(directory), directory
         except (IndexBuildError, OSError, ValueError, KeyError, RuntimeError) as exc:
             log.warning("building afresh: the published index lends nothing (%s)", exc)
             return None, TermCache(), None
