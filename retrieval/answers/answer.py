@@ -26,6 +26,7 @@ from retrieval.answers.recency import (
     newest_source,
     topic_sources,
 )
+from retrieval.corpus.passages import jaccard, trigrams
 from retrieval.english import EnglishSide
 from retrieval.index import IndexSnapshot
 from retrieval.search import Hit, QueryAnalysis, SearchResult
@@ -152,15 +153,7 @@ def citation_numbers(source_files: Iterable[str]) -> dict[str, int]:
 
 @lru_cache(maxsize=512)  # per passage text, quoted again and again (a set is ~30 KB)
 def _trigrams(text: str) -> frozenset[str]:
-    text = re.sub(r"\s+", "", text)
-    return frozenset(text[i : i + 3] for i in range(max(1, len(text) - 2)))
-
-
-def _similar(x: frozenset[str], y: frozenset[str]) -> float:
-    """Jaccard similarity (the union counted, not built)."""
-    shared = len(x & y)
-    union = len(x) + len(y) - shared
-    return shared / union if union else 1.0
+    return trigrams(re.sub(r"\s+", "", text))
 
 
 def select_hits(hits: list[Hit]) -> list[Hit]:
@@ -169,7 +162,7 @@ def select_hits(hits: list[Hit]) -> list[Hit]:
     kept: list[frozenset[str]] = []  # the chosen passages' trigrams
     for hit in hits:
         grams = _trigrams(hit.passage.text)
-        if any(_similar(grams, c) >= NEAR_IDENTICAL for c in kept):
+        if any(jaccard(grams, c) >= NEAR_IDENTICAL for c in kept):
             continue
         chosen.append(hit)
         kept.append(grams)

@@ -154,8 +154,15 @@ def _fingerprint(text: str) -> str:
     return re.sub(r"[\W_]+", "", text)
 
 
-def _trigrams(text: str) -> set[str]:
-    return {text[i : i + 3] for i in range(max(1, len(text) - 2))}
+def trigrams(text: str) -> frozenset[str]:
+    return frozenset(text[i : i + 3] for i in range(max(1, len(text) - 2)))
+
+
+def jaccard(x: frozenset[str], y: frozenset[str]) -> float:
+    """How alike two sets are (the union counted, not built)."""
+    shared = len(x & y)
+    union = len(x) + len(y) - shared
+    return shared / union if union else 1.0
 
 
 def build_passages(doc: ParsedDocument, source_id: str) -> list[PassageDraft]:
@@ -166,14 +173,14 @@ def build_passages(doc: ParsedDocument, source_id: str) -> list[PassageDraft]:
         else paragraph_passages(doc.blocks)
     )
     drafts: list[PassageDraft] = []
-    seen: list[set[str]] = []
+    seen: list[frozenset[str]] = []
     exact: set[str] = set()
     for heading, text in raw:
         fingerprint = _fingerprint(text)
         if not fingerprint or fingerprint in exact:
             continue
-        grams = _trigrams(fingerprint)
-        if any(len(grams & other) / len(grams | other) >= NEAR_DUPLICATE for other in seen):
+        grams = trigrams(fingerprint)
+        if any(jaccard(grams, other) >= NEAR_DUPLICATE for other in seen):
             continue
         exact.add(fingerprint)
         seen.append(grams)
