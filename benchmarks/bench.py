@@ -27,13 +27,13 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from retrieval.answers.engine import AnswerEngine  # noqa: E402
+from retrieval.answers.evaluation import evaluate, load_questions  # noqa: E402
 from retrieval.corpus.ingest import CorpusIngestor  # noqa: E402
 from retrieval.corpus.store import CorpusStore  # noqa: E402
-from retrieval.db import make_engine, session_factory, upgrade  # noqa: E402
-from retrieval.e5_convert import MODEL_ID, ensure_converted  # noqa: E402
-from retrieval.embedding import OnnxEmbedder  # noqa: E402
-from retrieval.engine import AnswerEngine  # noqa: E402
-from retrieval.evaluation import evaluate, load_questions  # noqa: E402
+from retrieval.db.session import make_engine, session_factory, upgrade  # noqa: E402
+from retrieval.embedding.e5_convert import MODEL_ID, ONNX_FILE, ensure_converted  # noqa: E402
+from retrieval.embedding.embedders import OnnxEmbedder  # noqa: E402
 from retrieval.index import EmbeddingCache, IndexPublisher  # noqa: E402
 
 DEV = ROOT.parent / "shared" / "eval" / "dev.jsonl"
@@ -70,7 +70,7 @@ def corpus_figures(model_dir: Path) -> None:
     shutil.copytree(ROOT / "corpus", corpus)
     try:
         started = time.perf_counter()
-        embedder = OnnxEmbedder(ensure_converted(model_dir), MODEL_ID)
+        embedder = OnnxEmbedder(ensure_converted(model_dir), MODEL_ID, ONNX_FILE)
         row("model load (converted folder exists)", f"{time.perf_counter() - started:.1f} s")
 
         engine = build_engine(work, corpus, embedder)
@@ -159,7 +159,8 @@ def _set_nprobe(index, nprobe: int) -> None:
 def synthetic_figures(n: int = 100_000, dim: int = 384, queries: int = 200) -> None:
     import faiss
 
-    from retrieval.lexical import BM25Index, tokenize
+    from retrieval.index.bm25 import BM25Index
+    from retrieval.text.tokens import tokenize
 
     rng = np.random.default_rng(0)
     # Clustered unit vectors: real embeddings are far from uniform.

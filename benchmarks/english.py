@@ -28,9 +28,9 @@ sys.path.insert(0, str(ROOT))
 
 from bot.services import build_services
 from bot.settings import Settings
-from retrieval.evaluation import EvalQuestion, evaluate, load_questions
-from retrieval.lexical import has_cjk
-from retrieval.models import Translation
+from retrieval.answers.evaluation import EvalQuestion, evaluate, load_questions
+from retrieval.db.tables import Translation
+from retrieval.text.tokens import has_cjk
 
 
 def row(*cells: object) -> None:

@@ -24,10 +24,10 @@ from sets import ROOT, SETS  # benchmarks/sets.py, beside this script
 sys.path.insert(0, str(ROOT))
 
 from bot.app import configure_client
-from bot.corrections import PACE_SECONDS, plan_recheck
+from bot.outbox.corrections import PACE_SECONDS, plan_recheck
 from bot.services import build_services
 from bot.settings import Settings
-from retrieval.evaluation import load_questions
+from retrieval.answers.evaluation import load_questions
 from tests.bot.slack_stub import SlackStub
 
 NEW_SOURCE = """---
@@ -90,7 +90,8 @@ def main() -> int:
         services.answers.reload("benchmark")
         version = services.answers.snapshot.version
         started = time.perf_counter()
-        plan = plan_recheck(services, version)
+        days = services.settings.recheck_days
+        plan = plan_recheck(services.answers, services.store, services.records, version, days)
         planned = time.perf_counter() - started
         print(
             f"re-check: {plan.checked} answers re-asked and compared in {planned:.1f} s"

@@ -81,7 +81,7 @@ def seed_embeddings(services, synthetic_prefix: str = "syn") -> int:
     from sqlalchemy import insert
 
     from retrieval.corpus.passages import sentences
-    from retrieval.models import Embedding
+    from retrieval.db.tables import Embedding
 
     embedder = services.answers.embedder
     _, _, passages = services.store.snapshot()
@@ -176,7 +176,7 @@ def cold_start(work: Path, model_dir: Path, port: int) -> tuple[float, float]:
 def serve_phase(work: Path, model_dir: Path, rounds: int) -> dict:
     """Run in a fresh process: start as the server does, answer, then reload one file."""
     from bot.services import build_services
-    from retrieval.evaluation import load_questions
+    from retrieval.answers.evaluation import load_questions
 
     services = build_services(_settings(work, model_dir))
     engine = services.answers
@@ -244,7 +244,7 @@ def million_figures(n: int = 1_000_000, dim: int = 384, tokens: int = 150) -> No
     the seed's rate) and an exact dense search over 1M vectors."""
     import faiss
 
-    from retrieval.lexical import BM25Index
+    from retrieval.index.bm25 import BM25Index
 
     rng = np.random.default_rng(0)
     vocab = [f"t{i}" for i in range(300_000)]
@@ -296,7 +296,7 @@ def main() -> None:
     if args.serve_phase:
         print(json.dumps(serve_phase(args.serve_phase, model_dir, args.rounds)))
         return
-    from retrieval.e5_convert import ensure_converted
+    from retrieval.embedding.e5_convert import ensure_converted
 
     ensure_converted(model_dir)
     print(

@@ -7,25 +7,29 @@ import uuid
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.following import Subscriptions
+from bot.background import BackgroundTranslation
 from bot.metrics import Metrics
-from bot.modes import ChannelModes
-from bot.notifications import Notifications
-from bot.records import AnswerRecords
+from bot.outbox.corrections import Corrections
+from bot.outbox.digests import Digests
 from bot.settings import Settings
+from bot.store.answers import AnswerRecords
+from bot.store.channel_modes import ChannelModes
+from bot.store.events import EventClaims
+from bot.store.health import WriteHealth
+from bot.store.notifications import Notifications
+from bot.store.subscriptions import Subscriptions
+from retrieval.answers.engine import AnswerEngine
 from retrieval.corpus.ingest import CorpusIngestor
 from retrieval.corpus.store import CorpusStore, SourceInfo
-from retrieval.db import make_engine, session_factory, upgrade
-from retrieval.embedding import Embedder, load_embedder
-from retrieval.engine import AnswerEngine
-from retrieval.expansion import QueryExpander
+from retrieval.db.session import make_engine, session_factory, upgrade
+from retrieval.embedding.embedders import Embedder
+from retrieval.embedding.loading import load_embedder
 from retrieval.index import EmbeddingCache, IndexPublisher
-from retrieval.translation.background import BackgroundTranslation
+from retrieval.search.expansion import QueryExpander
 from retrieval.translation.store import TranslationStore, text_hash
 from retrieval.translation.translator import (
     PROMPT_VERSION,
@@ -34,9 +38,6 @@ from retrieval.translation.translator import (
     translator_id_for,
 )
 from retrieval.translation.worker import Job, jobs_for
-
-if TYPE_CHECKING:
-    from bot.corrections import Corrections
 
 log = logging.getLogger(__name__)
 
@@ -60,8 +61,21 @@ class Services:
         return IndexPublisher(index_root, self.store, EmbeddingCache(self.sessions))
 
     @cached_property
+    def owner(self) -> str:
+        """This process's name on the claims it takes (see `replica_owner`)."""
+        return replica_owner(self.settings.data_dir)
+
+    @cached_property
+    def write_health(self) -> WriteHealth:
+        return WriteHealth()
+
+    @cached_property
     def records(self) -> AnswerRecords:
-        return AnswerRecords(self.sessions, replica_owner(self.settings.data_dir))
+        return AnswerRecords(self.sessions, self.write_health)
+
+    @cached_property
+    def events(self) -> EventClaims:
+        return EventClaims(self.sessions, self.owner, self.write_health)
 
     @cached_property
     def subscriptions(self) -> Subscriptions:
@@ -73,13 +87,28 @@ class Services:
 
     @cached_property
     def notifications(self) -> Notifications:
-        return Notifications(self.sessions, self.records.owner)
+        return Notifications(self.sessions, self.owner)
 
     @cached_property
     def corrections(self) -> Corrections:
-        from bot.corrections import Corrections  # it works on these services
+        return Corrections(
+            self.answers,
+            self.store,
+            self.records,
+            self.notifications,
+            self.settings.recheck,
+            self.settings.recheck_days,
+        )
 
-        return Corrections(self)
+    @cached_property
+    def digests(self) -> Digests:
+        return Digests(
+            self.answers,
+            self.store,
+            self.subscriptions,
+            self.notifications,
+            self.translations is not None,
+        )
 
     @cached_property
     def metrics(self) -> Metrics:

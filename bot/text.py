@@ -1,10 +1,11 @@
-"""Untrusted text: cleaning what users send, escaping what goes into Slack mrkdwn."""
+"""Untrusted text: cleaning what users send, escaping what goes into Slack mrkdwn, and whether
+a message asks something."""
 
 from __future__ import annotations
 
 import re
 
-from retrieval.search import MAX_QUESTION_CHARS
+from retrieval.search.analysis import MAX_QUESTION_CHARS
 
 # C0/C1 controls except tab and newline, lone surrogates, bidirectional controls (U+202E
 # makes an echoed question read backwards) and zero-width characters.
@@ -53,3 +54,30 @@ def slack_to_plain(text: str) -> str:
         .replace("&gt;", ">")
         .replace("&amp;", "&")
     )
+
+
+# "Do not share it" is an instruction; "Don't you think…?" ends with "?".
+_EN_QUESTION_START = re.compile(
+    r"^(what|what's|whats|why|who|who's|whom|whose|when|where|which|how|is|isn't|are|aren't|"
+    r"was|wasn't|were|do(?! not\b)|does|doesn't|did|didn't|can|can't|could|will|won't|would|should|"
+    r"has|hasn't|have|haven't|had|any|anyone|anybody|someone|does anyone|is it true)\b",
+    re.IGNORECASE,
+)
+# 吗/呢/么 at the end, or a question word anywhere (哪怕 "even if" is not 哪 "which").
+_ZH_QUESTION_END = re.compile(r"[吗呢么嘛][\s。.!！~～]*$")
+_ZH_QUESTION_WORD = re.compile(
+    r"为什么|为何|什么|是不是|是否|有没有|怎么|怎样|如何|多少|哪(?!怕)|谁|几时|难道"
+)
+
+
+def is_question(text: str) -> bool:
+    """Whether a message asks something: ends with ? or ？, starts with a question word, or
+    in Chinese ends with 吗/呢 or uses a question word."""
+    text = text.strip()
+    if not text:
+        return False
+    if text.rstrip(" .!~)）").endswith(("?", "？")):
+        return True
+    if _EN_QUESTION_START.match(text):
+        return True
+    return bool(_ZH_QUESTION_END.search(text) or _ZH_QUESTION_WORD.search(text))

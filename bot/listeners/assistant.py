@@ -11,7 +11,8 @@ from slack_bolt import Assistant, Say, SetStatus, SetSuggestedPrompts, SetTitle
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.listeners.answering import question_from
+from bot.answering import question_from
+from bot.listeners.binding import bind
 from bot.listeners.events import event_id_of, reply, request_of
 from bot.services import Services
 from bot.slack_errors import slack_error
@@ -34,35 +35,38 @@ STATUS = "Looking through the sources…"
 TITLE_CHARS = 80
 
 
+def ack_at_once() -> None:
+    """Acked by Bolt as soon as this returns; the work follows in the pool."""
+
+
+def start(say: Say, set_suggested_prompts: SetSuggestedPrompts) -> None:
+    say(GREETING)
+    set_suggested_prompts(prompts=PROMPTS, title="Try asking")
+
+
+def answer(
+    services: Services,
+    body: dict[str, Any],
+    event: dict[str, Any],
+    client: WebClient,
+    say: Say,
+    set_status: SetStatus,
+    set_title: SetTitle,
+) -> None:
+    question = question_from(event.get("text"))
+    if question == CHECK_PROMPT:
+        say(PASTE_IT)
+        return
+    try:
+        set_title(truncate(question, TITLE_CHARS) or "A question")
+        set_status(STATUS)  # cleared by Slack when the answer is posted
+    except SlackApiError as exc:
+        log.debug("assistant thread not titled: %s", slack_error(exc))
+    reply(services, client, event_id_of(body), request_of(event, "assistant"))
+
+
 def build(services: Services) -> Assistant:
     assistant = Assistant()
-
-    def ack_at_once() -> None:
-        """Acked by Bolt as soon as this returns; the work follows in the pool."""
-
-    def start(say: Say, set_suggested_prompts: SetSuggestedPrompts) -> None:
-        say(GREETING)
-        set_suggested_prompts(prompts=PROMPTS, title="Try asking")
-
-    def answer(
-        body: dict[str, Any],
-        event: dict[str, Any],
-        client: WebClient,
-        say: Say,
-        set_status: SetStatus,
-        set_title: SetTitle,
-    ) -> None:
-        question = question_from(event.get("text"))
-        if question == CHECK_PROMPT:
-            say(PASTE_IT)
-            return
-        try:
-            set_title(truncate(question, TITLE_CHARS) or "A question")
-            set_status(STATUS)  # cleared by Slack when the answer is posted
-        except SlackApiError as exc:
-            log.debug("assistant thread not titled: %s", slack_error(exc))
-        reply(services, client, event_id_of(body), request_of(event, "assistant"))
-
     assistant.thread_started(lazy=[start])(ack_at_once)
-    assistant.user_message(lazy=[answer])(ack_at_once)
+    assistant.user_message(lazy=[bind(answer, services)])(ack_at_once)
     return assistant

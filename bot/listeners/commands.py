@@ -9,6 +9,7 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
+from bot.answering import answer_and_log, failed, question_from
 from bot.blocks import (
     answer_blocks,
     answer_fallback,
@@ -21,16 +22,15 @@ from bot.blocks import (
     timeline_blocks,
     usage_hint,
 )
-from bot.digests import deliver_digests
-from bot.following import FollowError, clean_topic
-from bot.gaps import gaps_of
-from bot.listeners.answering import answer_and_log, failed, question_from
-from bot.modes import MODES
-from bot.records import DATABASE_DOWN
+from bot.listeners.binding import bind
 from bot.services import Services
 from bot.slack_errors import slack_error
+from bot.store.channel_modes import MODES
+from bot.store.gaps import gaps_of
+from bot.store.health import DATABASE_DOWN
+from bot.store.subscriptions import FollowError, clean_topic
 from bot.text import escape_mrkdwn
-from retrieval.engine import ReloadInProgress
+from retrieval.answers.engine import ReloadInProgress
 
 log = logging.getLogger(__name__)
 
@@ -185,7 +185,8 @@ def mode_by_creator(
         log.warning("could not read channel=%s creator: %s", channel, slack_error(exc) or exc)
         creator = None
     if creator != user:
-        respond(text=_admins_only(services, user, "change this channel's mode (or its creator)"))
+        refusal = _admins_only(services, user, "change this channel's mode (or its creator)")
+        respond(text=refusal or "")
         return
     try:
         respond(text=set_mode(services, channel, wanted, user))
@@ -193,7 +194,7 @@ def mode_by_creator(
         respond(text=DATABASE_BUSY)
 
 
-def follow_up(
+def run_command(
     services: Services, command: dict[str, Any], respond: Respond, client: WebClient
 ) -> None:
     """The slow part, in the listener pool after the ack: answers, timelines, reloads."""
@@ -207,7 +208,7 @@ def follow_up(
         reload(services, command, respond, client)
     elif verb == "gaps" and not _admins_only(services, command["user_id"], "see gaps"):
         try:
-            text = gaps_text(gaps_of(services, GAP_DAYS), GAP_DAYS)
+            text = gaps_text(gaps_of(services.answers, services.records, GAP_DAYS), GAP_DAYS)
         except Exception as exc:
             text = failed(services, "command", exc)
         respond(text=text, response_type="ephemeral", replace_original=True)
@@ -277,7 +278,7 @@ def reload(
 def digests_note(services: Services, client: WebClient) -> str:
     """Digests to the channels the change concerns, sent now rather than at the next sweep."""
     try:
-        sent = deliver_digests(services, client)
+        sent = services.digests.deliver(client)
     except Exception:
         log.warning("could not send digests now; the recovery sweep will", exc_info=True)
         return "\nDigests to following channels: will be sent shortly."
@@ -311,13 +312,11 @@ def timeline(services: Services, respond: Respond, topic: str) -> None:
         respond(text=failed(services, "command", exc), response_type="ephemeral")
 
 
+def on_rumor(services: Services, command: dict[str, Any], ack: Ack) -> None:
+    ack(**acknowledgement(services, command))
+
+
 def register(app: App, services: Services) -> None:
-    def on_rumor(command: dict[str, Any], ack: Ack) -> None:
-        ack(**acknowledgement(services, command))
-
-    def then(command: dict[str, Any], respond: Respond, client: WebClient) -> None:
-        follow_up(services, command, respond, client)
-
-    # Bolt's lazy listeners: the ack runs at once in the request's thread; `then` runs in the
-    # listener pool, so a pool busy with answers never delays an ack past Slack's 3 seconds.
-    app.command("/rumor")(ack=on_rumor, lazy=[then])
+    # Bolt's lazy listeners: the ack runs at once in the request's thread; `run_command` runs
+    # in the listener pool, so a pool busy with answers never delays an ack past 3 seconds.
+    app.command("/rumor")(ack=bind(on_rumor, services), lazy=[bind(run_command, services)])

@@ -13,13 +13,13 @@ from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.answering import answer_and_log, failed, question_from
 from bot.blocks import answer_blocks, answer_fallback, usage_hint
-from bot.listeners.answering import answer_and_log, failed, question_from
-from bot.modes import is_question
-from bot.records import DATABASE_DOWN
+from bot.listeners.binding import bind
 from bot.services import Services
 from bot.slack_errors import UNFIXABLE_SLACK_ERRORS, slack_error
-from bot.text import slack_to_plain
+from bot.store.health import DATABASE_DOWN
+from bot.text import is_question, slack_to_plain
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +51,7 @@ def reply(
     """Answer once (Slack redelivers events it thinks failed, possibly to another replica):
     (whether this delivery took it on, the answer's ts or None when nothing was posted)."""
     try:
-        claimed = services.records.claim_event(event_id, request)
+        claimed = services.events.claim(event_id, request)
     except DATABASE_DOWN:
         # Slack already has its 200 and will not redeliver: answering without the claim
         # (from the index in memory) risks a double answer, not answering loses the question.
@@ -63,7 +63,7 @@ def reply(
         return False, None
     posted_ts, answer_id = post_answer(services, client, event_id, request)
     try:
-        services.records.finish_event(event_id, posted_ts, answer_id)
+        services.events.finish(event_id, posted_ts, answer_id)
     except DATABASE_DOWN:
         # Kept in memory and written with the next write that succeeds.
         services.metrics.errors.labels("database").inc()
@@ -151,7 +151,7 @@ def recover(services: Services, client: WebClient) -> int:
     """Answer the questions a dead process took on but never answered (Slack had its 200, so
     nobody else will). Each is claimed again first, so two replicas recover it once."""
     try:
-        abandoned = services.records.abandoned_events()
+        abandoned = services.events.abandoned()
     except DATABASE_DOWN:
         return 0
     for event_id, request in abandoned:
@@ -189,32 +189,41 @@ def _apologise(client: WebClient, channel: str, thread_ts: str, text: str) -> st
         return None
 
 
+def ack_at_once() -> None:
+    """Events are acked by Bolt as soon as this returns; the answer comes after."""
+
+
+def on_mention(
+    services: Services, body: dict[str, Any], event: dict[str, Any], client: WebClient
+) -> None:
+    if event.get("bot_id") or event.get("subtype") == "bot_message":
+        return  # another bot mentioning us: answering it could start a loop
+    reply(services, client, event_id_of(body), request_of(event, "mention"))
+
+
+def on_message(
+    services: Services,
+    body: dict[str, Any],
+    event: dict[str, Any],
+    client: WebClient,
+    context: BoltContext,
+) -> None:
+    if event.get("bot_id") or event.get("subtype") not in ANSWERED_SUBTYPES:
+        return  # bots (ourselves included), edits, joins
+    if event.get("channel_type") == "im":
+        reply(services, client, event_id_of(body), request_of(event, "dm"))
+    elif asks_unprompted(services, event, context.bot_user_id):
+        reply(services, client, event_id_of(body), request_of(event, "auto"))
+
+
+def on_other_event() -> None:
+    """Any other event (member_joined_channel, reaction_added …): acked with 200, or Slack
+    retries it and may turn the subscription off."""
+
+
 def register(app: App, services: Services) -> None:
-    def ack_at_once() -> None:
-        """Events are acked by Bolt as soon as this returns; the answer comes after."""
-
-    def on_mention(body: dict[str, Any], event: dict[str, Any], client: WebClient) -> None:
-        if event.get("bot_id") or event.get("subtype") == "bot_message":
-            return  # another bot mentioning us: answering it could start a loop
-        reply(services, client, event_id_of(body), request_of(event, "mention"))
-
-    def on_message(
-        body: dict[str, Any], event: dict[str, Any], client: WebClient, context: BoltContext
-    ) -> None:
-        if event.get("bot_id") or event.get("subtype") not in ANSWERED_SUBTYPES:
-            return  # bots (ourselves included), edits, joins
-        if event.get("channel_type") == "im":
-            reply(services, client, event_id_of(body), request_of(event, "dm"))
-        elif asks_unprompted(services, event, context.bot_user_id):
-            reply(services, client, event_id_of(body), request_of(event, "auto"))
-
     # Lazy listeners: the ack never waits for a worker of the pool that answers.
-    app.event("app_mention")(ack=ack_at_once, lazy=[on_mention])
-    app.event("message")(ack=ack_at_once, lazy=[on_message])
-
-    # Registered after every other event listener, so it only takes what none handles
-    # (member_joined_channel, reaction_added …): acked with 200, or Slack retries them and
-    # may turn the subscription off.
-    @app.event(re.compile(".*"))
-    def on_other_event() -> None:
-        pass
+    app.event("app_mention")(ack=ack_at_once, lazy=[bind(on_mention, services)])
+    app.event("message")(ack=ack_at_once, lazy=[bind(on_message, services)])
+    # Registered after every other event listener, so it only takes what none handles.
+    app.event(re.compile(".*"))(on_other_event)

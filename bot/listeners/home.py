@@ -10,6 +10,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.blocks import home_blocks
+from bot.listeners.binding import bind
 from bot.services import Services
 from bot.slack_errors import slack_error
 
@@ -33,7 +34,7 @@ def user_channels(client: WebClient, user_id: str) -> list[str] | None:
                 limit=200,
                 cursor=cursor,
             )
-            channels += [c["id"] for c in page.get("channels", [])]
+            channels += [c["id"] for c in page.get("channels") or []]
             cursor = (page.get("response_metadata") or {}).get("next_cursor")
             if not cursor:
                 break
@@ -59,17 +60,19 @@ def publish_home(services: Services, client: WebClient, user_id: str) -> None:
     client.views_publish(user_id=user_id, view={"type": "home", "blocks": blocks})
 
 
+def ack_at_once() -> None:
+    """Events are acked by Bolt as soon as this returns; the work comes after."""
+
+
+def on_home_opened(services: Services, event: dict[str, Any], client: WebClient) -> None:
+    if event.get("tab") != "home":
+        return  # the Messages tab: nothing to publish
+    try:
+        publish_home(services, client, event["user"])
+    except Exception:
+        log.exception("could not publish App Home for a user")
+        services.metrics.errors.labels("home").inc()
+
+
 def register(app: App, services: Services) -> None:
-    def ack_at_once() -> None:
-        pass
-
-    def on_home_opened(event: dict[str, Any], client: WebClient) -> None:
-        if event.get("tab") != "home":
-            return  # the Messages tab: nothing to publish
-        try:
-            publish_home(services, client, event["user"])
-        except Exception:
-            log.exception("could not publish App Home for a user")
-            services.metrics.errors.labels("home").inc()
-
-    app.event("app_home_opened")(ack=ack_at_once, lazy=[on_home_opened])
+    app.event("app_home_opened")(ack=ack_at_once, lazy=[bind(on_home_opened, services)])

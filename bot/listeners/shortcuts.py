@@ -9,12 +9,14 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
+from bot.answering import answer_and_log, failed, question_from
 from bot.blocks import answer_blocks, answer_fallback
-from bot.listeners.answering import answer_and_log, failed, question_from
+from bot.listeners.binding import bind
 from bot.listeners.events import reply
 from bot.services import Services
 from bot.text import truncate
 from retrieval.answers.claims import strongest_claim
+from retrieval.answers.payload import Shown
 
 log = logging.getLogger(__name__)
 
@@ -25,11 +27,11 @@ ALREADY = "I already checked this message: the answer is in its thread."
 NOT_POSTED = "I couldn't post in this channel's thread; invite @rumorbot to the channel first."
 
 
-def what_to_check(services: Services, text: str) -> tuple[str, dict[str, Any]]:
+def what_to_check(services: Services, text: str) -> tuple[str, Shown]:
     """The claim to search, and what the answer shows of it: the message (cut to 200
     characters) and, for a long one, the sentence that was checked."""
     claim, picked = strongest_claim(text, services.answers.ask)
-    shown = {
+    shown: Shown = {
         "checked": truncate(text, CHECKED_CHARS),
         "checked_sentence": claim if picked else None,
     }
@@ -83,11 +85,9 @@ def check(services: Services, body: dict[str, Any], respond: Respond, client: We
         respond(text=NOT_POSTED, response_type="ephemeral")
 
 
+def ack_at_once(ack: Ack) -> None:
+    ack()
+
+
 def register(app: App, services: Services) -> None:
-    def ack_at_once(ack: Ack) -> None:
-        ack()
-
-    def on_check(body: dict[str, Any], respond: Respond, client: WebClient) -> None:
-        check(services, body, respond, client)
-
-    app.shortcut(CALLBACK_ID)(ack=ack_at_once, lazy=[on_check])
+    app.shortcut(CALLBACK_ID)(ack=ack_at_once, lazy=[bind(check, services)])

@@ -1,3 +1,1 @@
-"""Composing answers from search results: the label and its evidence, the quotes and their
-key sentences, the voice of a source, timelines, follow-ups, questions about now, and
-messages checked as claims."""
+"""Answering: the engine that serves a corpus version, composing and labelling answers, scoring."""

@@ -15,9 +15,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import lru_cache
-from typing import Any
 
 from retrieval.answers.credibility import STRONG_TIERS, Support, describe, passage_voice, strongest
+from retrieval.answers.payload import AnswerJSON
 from retrieval.answers.quoting import UnitVectors, best_sentence, excerpt, unit_similarities
 from retrieval.answers.recency import (
     Newest,
@@ -27,9 +27,10 @@ from retrieval.answers.recency import (
     topic_sources,
 )
 from retrieval.corpus.passages import jaccard, trigrams
-from retrieval.english import EnglishSide
 from retrieval.index import IndexSnapshot
-from retrieval.search import Hit, QueryAnalysis, SearchResult
+from retrieval.search.analysis import QueryAnalysis
+from retrieval.search.english import EnglishSide
+from retrieval.search.hybrid import Hit, SearchResult
 from retrieval.translation.render import english_of
 
 LABELS = ("high", "medium", "low", "none")
@@ -105,7 +106,7 @@ class Answer:
         """Source file → its citation number: one number per source, in order of first quote."""
         return citation_numbers(q.source_file for q in self.quotes)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> AnswerJSON:
         """The machine-readable answer (`rumorbot ask --json`, the answer log)."""
         cited = self.citations()
         return {
@@ -365,8 +366,8 @@ def compose(
                 f"; the newest source on this is {newest.age_days(today)} days old, "
                 "so the corpus may be out of date"
             )
-    shown = quotes[:SHOWN_QUOTES]
-    dates = [q.published for q in shown if q.published]
+    shown_quotes = quotes[:SHOWN_QUOTES]
+    dates = [q.published for q in shown_quotes if q.published]
     return Answer(
         question=result.analysis.text,
         confidence=confidence,
@@ -376,7 +377,7 @@ def compose(
         # "As of" the newest source quoted: None when every quoted source is undated.
         as_of=max(dates) if dates else None,
         timings_ms=dict(result.timings_ms),
-        span_note=span_note(shown),
+        span_note=span_note(shown_quotes),
         evidence=evidence,
         translations=english is not None,
         newest=newest.line() if newest is not None else None,

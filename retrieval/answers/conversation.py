@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from retrieval.search import QueryAnalysis
+from retrieval.search.analysis import QueryAnalysis
 
 # Words that point back to something said before.
 _BACK_EN = re.compile(

@@ -14,8 +14,8 @@ from functools import lru_cache
 import numpy as np
 
 from retrieval.corpus.passages import LEAD_IN, sentences
-from retrieval.embedding import Embedder
-from retrieval.search import QueryAnalysis
+from retrieval.embedding.embedders import Embedder
+from retrieval.search.analysis import QueryAnalysis
 
 # Key sentence: weight of dense similarity against the question vs. coverage of its ideas
 # (chosen on dev, checked on the hold-outs: README, "Answers").
@@ -92,7 +92,7 @@ def _phrase_runs(sentence: str) -> list[str]:
     """Runs of whole phrases of about TRANSCRIPT_RUN characters, one starting at each phrase;
     near the end, where a run would be short ("Opus 3.5" alone), the last full run instead."""
     phrases = sentence.split()
-    runs = []
+    runs: list[str] = []
     for start in range(len(phrases)):
         run = phrases[start]
         for phrase in phrases[start + 1 :]:

@@ -12,7 +12,7 @@ import numpy as np
 
 from retrieval.corpus.store import SourceInfo
 from retrieval.index import IndexSnapshot
-from retrieval.search import QueryAnalysis
+from retrieval.search.analysis import QueryAnalysis
 
 # Words that ask about the present state of things rather than about a past event.
 ABOUT_NOW_EN = re.compile(

@@ -7,7 +7,7 @@ from datetime import date
 
 from retrieval.answers.credibility import passage_voice
 from retrieval.answers.quoting import best_sentence
-from retrieval.search import SearchResult
+from retrieval.search.hybrid import SearchResult
 
 MAX_ENTRIES = 12
 ABOUT_THE_TOPIC = 0.5  # idf-weighted share of the topic's terms a passage must mention

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from retrieval.answers.payload import AnswerJSON, PassageJSON, QuotedPassage
+
 SHOWN = 3
 
 
@@ -27,9 +29,9 @@ class Revision:
     was: str  # the label shown until now
     now: str
     was_reason: str
-    new: tuple[dict[str, Any], ...]  # passages (answer JSON shape) the change brought in
-    gone: tuple[dict[str, Any], ...]  # quoted passages the change altered or took away
-    answer: dict[str, Any]  # the new answer, as it will be shown
+    new: tuple[PassageJSON, ...]  # passages (answer JSON shape) the change brought in
+    gone: tuple[PassageJSON, ...]  # quoted passages the change altered or took away
+    answer: AnswerJSON  # the new answer, as it will be shown
 
     @property
     def label_changed(self) -> bool:
@@ -55,14 +57,14 @@ class Revision:
         }
 
 
-def _shown(answer: dict[str, Any]) -> list[dict[str, Any]]:
+def _shown(answer: AnswerJSON) -> list[PassageJSON]:
     return (answer.get("passages") or [])[:SHOWN]
 
 
 def revise(
     answer_id: int,
-    old: dict[str, Any],
-    new: dict[str, Any],
+    old: AnswerJSON,
+    new: AnswerJSON,
     added: Collection[str],
     present: Collection[str],
 ) -> Revision | None:
@@ -87,7 +89,7 @@ def revise(
     )
 
 
-def describe_source(passage: dict[str, Any]) -> str:
+def describe_source(passage: QuotedPassage) -> str:
     """ "<title>, <outlet>, <date>, <tier>": what a receipt says of a source."""
     parts = [passage.get("title"), passage.get("outlet") or passage.get("author")]
     parts += [passage.get("published") or "undated", passage.get("tier")]

@@ -1,2 +1,1 @@
-"""Reading the corpus: files into documents, documents into passages, the manifest's
-metadata, the ingest that versions it all, and the read side of what is served."""
+"""The corpus: files into documents and passages, manifest metadata, versioned ingest, reads."""

@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from retrieval.corpus.documents import SkipFile, is_ignored, parse_document, read_text
 from retrieval.corpus.manifest import DEFAULT_TIER, SourceEntry, load_manifest
 from retrieval.corpus.passages import PARSER_VERSION, PassageDraft, build_passages
-from retrieval.db import INGEST_LOCK, lock_replicas
-from retrieval.models import CorpusVersion, Passage, Source, utcnow
+from retrieval.db.session import INGEST_LOCK, lock_replicas
+from retrieval.db.tables import CorpusVersion, Passage, Source, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -210,7 +210,8 @@ class CorpusIngestor:
         version_id: int,
         report: IngestReport,
     ) -> None:
-        meta = item.meta
+        meta, drafts = item.meta, item.passages
+        assert drafts is not None  # only parsed files are written
         source = current or Source(id=item.source_id)
         source.title = meta.get("title") or item.source_id
         source.outlet = meta.get("outlet")
@@ -227,7 +228,7 @@ class CorpusIngestor:
         if current is None:
             session.add(source)
         session.flush()
-        new_ids = {p.id for p in item.passages}
+        new_ids = {p.id for p in drafts}
         old = {
             p.id: p for p in session.scalars(select(Passage).where(Passage.source_id == source.id))
         }
@@ -236,7 +237,7 @@ class CorpusIngestor:
             report.gone.append(_gone(source, [old[i] for i in sorted(stale)]))
             session.execute(delete(Passage).where(Passage.id.in_(stale)))
             report.passages_removed += len(stale)
-        for draft in item.passages:
+        for draft in drafts:
             row = old.get(draft.id)
             if row is None:
                 session.add(

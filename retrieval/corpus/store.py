@@ -9,7 +9,7 @@ from datetime import date, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from retrieval.models import CorpusVersion, Passage, Source
+from retrieval.db.tables import CorpusVersion, Passage, Source
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """The searchable form of a corpus version: built, published, loaded (see `publisher`)."""
 
-from retrieval.index.embeddings import EmbeddingCache
+from retrieval.index.embedding_cache import EmbeddingCache
 from retrieval.index.publisher import POINTER, BuildReport, IndexPublisher
 from retrieval.index.snapshot import (
     IndexBuildError,

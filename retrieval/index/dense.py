@@ -79,7 +79,7 @@ def _params(kind: str, live: np.ndarray) -> tuple[faiss.SearchParameters | None,
         bitmap = np.packbits(live, bitorder="little")
         selector = faiss.IDSelectorBitmap(len(live), faiss.swig_ptr(bitmap))
     if kind == "hnsw32":
-        params = faiss.SearchParametersHNSW(efSearch=HNSW_EF_SEARCH)
+        params = faiss.SearchParametersHNSW(efSearch=HNSW_EF_SEARCH)  # type: ignore[attr-defined]
     elif selector is not None:
         params = faiss.SearchParameters()
     else:

@@ -20,7 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
-from retrieval.lexical import LATIN, BM25Index, has_cjk, normalise, tokenize
+from retrieval.index.bm25 import BM25Index
+from retrieval.text.tokens import LATIN, has_cjk, normalise, tokenize
 
 NAMES_FILE = "names.json"
 # A Chinese form is confirmed in at most this many passages that have all its tokens: past

@@ -25,7 +25,8 @@ from pathlib import Path
 import numpy as np
 
 from retrieval.corpus.store import CorpusStore, PassageRow, SourceInfo
-from retrieval.embedding import Embedder
+from retrieval.embedding.embedders import Embedder
+from retrieval.index.bm25 import BM25Index
 from retrieval.index.dense import (
     DENSE_FILES,
     INDEX_FILE,
@@ -33,7 +34,7 @@ from retrieval.index.dense import (
     build_dense,
     passage_key,
 )
-from retrieval.index.embeddings import EmbeddingCache
+from retrieval.index.embedding_cache import EmbeddingCache
 from retrieval.index.names import save_names
 from retrieval.index.snapshot import (
     INDEX_FORMAT,
@@ -51,7 +52,6 @@ from retrieval.index.snapshot import (
     write_passages,
 )
 from retrieval.index.terms import TERMS_DIR, TermCache, terms_key
-from retrieval.lexical import BM25Index
 
 log = logging.getLogger(__name__)
 
@@ -122,7 +122,7 @@ class IndexPublisher:
             # the base file rather than writing it again.
             verify(directory, manifest, only=(*DENSE_FILES, TERMS_DIR))
             shared = served is not None and served.directory == directory
-            dense = served.dense if shared else DenseIndex.load(directory)
+            dense = served.dense if served is not None and shared else DenseIndex.load(directory)
             return dense, TermCache.load(directory), directory
         except (IndexBuildError, OSError, ValueError, KeyError, RuntimeError) as exc:
             log.warning("building afresh: the published index lends nothing (%s)", exc)
@@ -152,7 +152,7 @@ class IndexPublisher:
         work = self.root / f".{name}.tmp"
         work.mkdir()
         try:
-            dense.save(work, None if rebuilt else previous_dir / INDEX_FILE)
+            dense.save(work, None if rebuilt or previous_dir is None else previous_dir / INDEX_FILE)
             lexical.save(work / LEXICAL_DIR)
             save_names(work, names)
             cache.save(work)

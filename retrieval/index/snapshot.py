@@ -11,9 +11,10 @@ from pathlib import Path
 from types import MappingProxyType
 
 from retrieval.corpus.store import PassageRow, SourceInfo
+from retrieval.index.bm25 import BM25Index
 from retrieval.index.dense import DenseIndex, passage_key
 from retrieval.index.names import NameIndex
-from retrieval.lexical import BM25Index, normalise
+from retrieval.text.tokens import normalise
 
 # Bumped when the files of a build change shape: a build of another format is rebuilt.
 INDEX_FORMAT = 3

@@ -19,7 +19,7 @@ from typing import NamedTuple
 import numpy as np
 
 from retrieval.index.names import latin_terms
-from retrieval.lexical import tokenize
+from retrieval.text.tokens import tokenize
 
 TERMS_DIR = "terms"
 # A passage without a single token still takes part in BM25, as a token no question has.

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from functools import cache
 
-from retrieval.lexical import CJK_RUN, _jieba
+from retrieval.text.tokens import CJK_RUN, _jieba
 
 _NOISE = re.compile(r"\([^)]*\)|\[[^\]]*\]|^(?:to|a|an|the) ", re.I)
 

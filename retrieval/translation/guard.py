@@ -13,7 +13,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from retrieval.lexical import has_cjk
+from retrieval.text.tokens import has_cjk
 
 CHINESE_SCALE = {"万亿": 10**12, "亿": 10**8, "万": 10**4, "千": 10**3}
 ENGLISH_SCALE = {

@@ -13,8 +13,8 @@ from datetime import timedelta
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from retrieval.db import claim
-from retrieval.models import Translation, utcnow
+from retrieval.db.claims import claim
+from retrieval.db.tables import Translation, utcnow
 from retrieval.translation.render import Rendering
 
 # A claim whose worker has not been heard of for this long is taken to be dead (killed,

@@ -15,7 +15,7 @@ import threading
 from pathlib import Path
 from typing import Protocol
 
-from retrieval.glossary import renderings
+from retrieval.text.glossary import renderings
 
 log = logging.getLogger(__name__)
 

@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import partial
 
 from retrieval.corpus.store import PassageRow, SourceInfo
 from retrieval.translation.render import render
@@ -63,8 +64,10 @@ def jobs_for(
     jobs = [Job(p.content_hash, p.text, f"passage {p.source_id}#{p.position}") for p in quoted]
     jobs += [Job(text_hash(s.title), s.title, f"title of {s.id}") for s in sources]
     jobs += [Job(p.content_hash, p.text, f"passage {p.source_id}#{p.position}") for p in rest]
-    seen: set[str] = set()
-    return [j for j in jobs if not (j.content_hash in seen or seen.add(j.content_hash))]
+    unique: dict[str, Job] = {}
+    for job in jobs:
+        unique.setdefault(job.content_hash, job)
+    return list(unique.values())
 
 
 def translate_in_parallel(
@@ -146,7 +149,7 @@ def translate_jobs(
                 progress(number, len(jobs), job)
             try:
                 rendering = render(
-                    translator, job.text, lambda h=job.content_hash: store.heartbeat(h, me)
+                    translator, job.text, partial(store.heartbeat, job.content_hash, me)
                 )
             except Exception:
                 log.exception("could not translate %s; it is left for a later run", job.what)

@@ -21,8 +21,8 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from waitress.server import create_server
 
 from bot.app import create_app
-from bot.server import Health, make_wsgi
 from bot.services import Services, build_services
+from bot.serving.server import Health, make_wsgi
 from bot.settings import Settings
 from tests.bot.slack_stub import SlackStub
 

@@ -6,7 +6,8 @@ import json
 
 import yaml
 
-from bot.blocks import answer_blocks, citation, cut_at_sentence, english_text, quote_text
+from bot.blocks import answer_blocks
+from bot.blocks.quotes import citation, cut_at_sentence, english_text, quote_text
 from bot.text import clean_text, escape_mrkdwn, slack_to_plain
 
 

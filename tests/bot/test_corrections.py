@@ -9,9 +9,9 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from bot.corrections import KIND, plan_recheck
+from bot.outbox.corrections import KIND
 from bot.services import Services
-from retrieval.models import AnswerLog
+from bot.store.tables import AnswerLog
 from tests.bot.conftest import ADMIN, RunningApp, at_once, mention, started_replicas
 from tests.bot.slack_stub import SlackStub
 from tests.bot.test_following import ORION_NEWS, add_orion_source, blocks_text, client_for
@@ -125,7 +125,7 @@ def test_private_answers_are_skipped_and_said_so(running: RunningApp, corpus_dir
     services = running.services
     add_orion_source(corpus_dir)
     services.answers.reload("test")
-    plan = plan_recheck(services, services.answers.snapshot.version)
+    plan = services.corrections.plan(services.answers.snapshot.version)
     assert plan.checked == 1 and not plan.corrections
     assert plan.skipped == {"private /rumor ask answers": 1}
     assert "(not editable: 1 private /rumor ask answers)" in plan.summary()

@@ -78,7 +78,7 @@ def test_a_full_disk_still_answers_and_health_says_so(
         filler.unlink()  # space again: answers are recorded, health recovers
         app.event(mention("what is Orion?", ts="1.2"), event_id="EvFull2")
         assert has_buttons(answered(app, 2))
-        monkeypatch.setattr("bot.records.WRITE_PROBLEM_SHOWN", timedelta(0))
+        monkeypatch.setattr("bot.store.health.WRITE_PROBLEM_SHOWN", timedelta(0))
         assert app.get("/healthz").json()["status"] == "ok"
     finally:
         app.close()
@@ -124,7 +124,7 @@ def test_postgresql_going_away_loses_no_question(
         app.event(mention("what is Orion?", ts="7.9"), event_id="EvPgBack")
         assert has_buttons(app.stub.wait_for("chat.postMessage", count=6, timeout=60)[-1])
         assert app.get("/healthz").json()["status"] == "degraded"  # shown for a while after
-        app.services.records.last_write_failure = None
+        app.services.write_health.last_failure = None
         assert app.get("/healthz").json()["status"] == "ok"
     finally:
         outage(False)

@@ -10,9 +10,9 @@ import pytest
 from slack_sdk import WebClient
 
 from bot.app import configure_client
-from bot.digests import KIND, deliver_digests
-from bot.following import MAX_TOPICS
+from bot.outbox.digests import KIND
 from bot.services import Services
+from bot.store.subscriptions import MAX_TOPICS
 from tests.bot.conftest import ADMIN, RunningApp, at_once, mention, started_replicas
 from tests.bot.slack_stub import SlackStub
 from tests.bot.test_slack_app import ack_text
@@ -85,7 +85,7 @@ def test_a_reload_sends_one_digest_to_the_channel_following_what_changed(
     assert "newer than everything quoted before" in shown
 
     # Any later sweep (this replica's or another's) finds it claimed and done.
-    assert deliver_digests(running.services, running.app.client) == []
+    assert running.services.digests.deliver(running.app.client) == []
     assert running.stub.count("chat.postMessage") == 1
 
 
@@ -95,7 +95,7 @@ def test_a_removed_source_is_news_for_its_topic(services: Services, stub, corpus
     services.subscriptions.follow("C1", "Orion", "U1")
     (corpus_dir / "005_orion.md").unlink()
     services.answers.reload("test")
-    (sent,) = deliver_digests(services, client_for(services))
+    (sent,) = services.digests.deliver(client_for(services))
     (news,) = sent.news
     assert [g.text for g in news.gone] == [ORION_NEWS] and not news.new
     assert "no longer quoted" in blocks_text(stub.wait_for("chat.postMessage")[0])
@@ -113,13 +113,13 @@ def test_failed_digests_are_retried_unless_slack_refuses_for_good(
         (200, {}, {"ok": False, "error": "not_in_channel"}),  # C2: ours, not retried
     ]
     client = client_for(services)
-    assert deliver_digests(services, client) == []
+    assert services.digests.deliver(client) == []
     notifications = services.notifications
     assert notifications.status(KIND, version, "C1") == "retry"
     assert notifications.status(KIND, version, "C2") == "failed"
-    (retried,) = deliver_digests(services, client)
+    (retried,) = services.digests.deliver(client)
     assert retried.channel_id == "C1" and notifications.status(KIND, version, "C1") == "posted"
-    assert deliver_digests(services, client) == []
+    assert services.digests.deliver(client) == []
     assert [c["channel"] for c in stub.calls["chat.postMessage"]] == ["C1", "C2", "C1"]
 
 
@@ -129,7 +129,7 @@ def test_a_topic_followed_after_the_change_hears_nothing_of_it(
     add_orion_source(corpus_dir)
     services.answers.reload("test")
     services.subscriptions.follow("C1", "Orion", "U1")
-    assert deliver_digests(services, client_for(services)) == []
+    assert services.digests.deliver(client_for(services)) == []
 
 
 def test_a_digest_is_claimed_once_across_replicas(
@@ -137,13 +137,13 @@ def test_a_digest_is_claimed_once_across_replicas(
 ) -> None:
     replicas = started_replicas(tmp_path, corpus_dir, stub.url, db_url)
     a, b = replicas
-    assert a.records.owner != b.records.owner
+    assert a.owner != b.owner
     a.subscriptions.follow("C1", "Orion", "U1")
     add_orion_source(corpus_dir)
     a.answers.reload("test")
     assert b.answers.refresh()
 
-    sent = at_once(lambda r: len(deliver_digests(r, client_for(r))), replicas)
+    sent = at_once(lambda r: len(r.digests.deliver(client_for(r))), replicas)
     assert sorted(sent) == [0, 1]
     assert stub.count("chat.postMessage") == 1
 

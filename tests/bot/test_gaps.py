@@ -9,9 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.gaps import distinct, find_gaps
-from bot.records import WeakAnswer
 from bot.services import Services, build_services
+from bot.store.gaps import WeakAnswer, distinct, find_gaps
 from tests.bot.conftest import ADMIN, RunningApp, make_settings
 from tests.bot.slack_stub import SlackStub
 from tests.bot.test_slack_app import ack_text

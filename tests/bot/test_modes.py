@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.modes import ChannelModes, is_question
+from bot.store.channel_modes import ChannelModes
+from bot.text import is_question
 from tests.bot.conftest import ADMIN, RunningApp
 from tests.bot.test_slack_app import ack_text
 

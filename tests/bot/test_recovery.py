@@ -13,7 +13,7 @@ from sqlalchemy.exc import OperationalError
 
 from bot.listeners.events import recover, request_of
 from bot.services import build_services
-from retrieval.models import AnswerLog, HandledEvent
+from bot.store.tables import AnswerLog, HandledEvent
 from tests.bot.conftest import RunningApp, SlackClient, make_settings, mention
 from tests.bot.slack_stub import SlackStub
 from tests.bot.test_serve import free_port, start, stop, wait_healthy
@@ -29,7 +29,7 @@ def test_a_retry_right_after_a_restart_is_answered(
     settings = make_settings(tmp_path, corpus_dir, stub.url)
     killed = build_services(settings)
     # The earlier run took the question on, then died before answering it.
-    assert killed.records.claim_event("EvRestart", request_of(mention("what is Orion?"), "mention"))
+    assert killed.events.claim("EvRestart", request_of(mention("what is Orion?"), "mention"))
     restarted = build_services(settings)  # same data directory: the same replica, a new run
     restarted.answers.start()
     app = RunningApp(restarted, stub)
@@ -48,10 +48,10 @@ def test_another_replicas_fresh_claim_is_not_taken_over(
     db_url = first.settings.db_url
     other = build_services(make_settings(tmp_path / "b", corpus_dir, stub.url, db_url=db_url))
     request = request_of(mention("what is Orion?"), "mention")
-    assert first.records.claim_event("EvBusy", request)
+    assert first.events.claim("EvBusy", request)
     # A live replica may still be answering it: neither a retry nor recovery takes it yet.
-    assert not other.records.claim_event("EvBusy", request)
-    assert other.records.abandoned_events() == []
+    assert not other.events.claim("EvBusy", request)
+    assert other.events.abandoned() == []
 
 
 def test_an_answer_slack_accepted_is_not_posted_again(running: RunningApp, monkeypatch) -> None:
@@ -69,7 +69,7 @@ def test_an_answer_slack_accepted_is_not_posted_again(running: RunningApp, monke
     assert event.posted_ts == "1700000000.000100" and event.done_at is not None
     assert (logged.thread_ts, logged.message_ts) == ("6.1", "1700000000.000100")
     # Even long after, when a claim without an answer would be taken over, it is not.
-    monkeypatch.setattr("bot.records.STALE_CLAIM", ALREADY_STALE)
+    monkeypatch.setattr("bot.store.events.STALE_CLAIM", ALREADY_STALE)
     running.event(mention("what is Orion?", ts="6.1"), event_id="EvPosted", headers=RETRY)
     time.sleep(1.0)
     assert stub.count("chat.postMessage") == 1
@@ -78,19 +78,19 @@ def test_an_answer_slack_accepted_is_not_posted_again(running: RunningApp, monke
 def test_a_finish_the_database_refused_is_written_once_it_is_back(
     running: RunningApp, monkeypatch
 ) -> None:
-    records = running.services.records
-    assert records.claim_event("EvLate", request_of(mention("what is Orion?"), "mention"))
+    events = running.services.events
+    assert events.claim("EvLate", request_of(mention("what is Orion?"), "mention"))
 
     def refuse(_done) -> None:
         raise OperationalError("UPDATE", {}, Exception("database restarting"))
 
-    monkeypatch.setattr(records, "_record", refuse)
+    monkeypatch.setattr(events, "_record", refuse)
     with pytest.raises(OperationalError):
-        records.finish_event("EvLate", "9.9")
-    assert len(records.unfinished) == 1
+        events.finish("EvLate", "9.9")
+    assert len(events.unfinished) == 1
     monkeypatch.undo()
-    assert records.claim_event("EvNext")  # the next write records what was left
-    assert not records.unfinished
+    assert events.claim("EvNext")  # the next write records what was left
+    assert not events.unfinished
     with running.services.sessions() as session:
         assert session.get(HandledEvent, "EvLate").posted_ts == "9.9"
 
@@ -132,8 +132,8 @@ def test_recovery_on_two_replicas_answers_once(
     tmp_path: Path, corpus_dir: Path, stub: SlackStub, monkeypatch, db_url: str
 ) -> None:
     dead = build_services(make_settings(tmp_path / "dead", corpus_dir, stub.url, db_url))
-    assert dead.records.claim_event("EvOrphan", request_of(mention("what is Orion?"), "mention"))
-    monkeypatch.setattr("bot.records.STALE_CLAIM", ALREADY_STALE)
+    assert dead.events.claim("EvOrphan", request_of(mention("what is Orion?"), "mention"))
+    monkeypatch.setattr("bot.store.events.STALE_CLAIM", ALREADY_STALE)
     apps = []
     for name in ("a", "b"):
         services = build_services(make_settings(tmp_path / name, corpus_dir, stub.url, db_url))

@@ -13,8 +13,8 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.services import build_services
+from bot.store.tables import Feedback
 from retrieval.index import IndexPublisher
-from retrieval.models import Feedback
 from tests.bot.conftest import ADMIN, RunningApp, make_settings, mention
 
 
@@ -64,7 +64,7 @@ def test_one_log_line_per_answer_with_the_question_only_when_configured(
         assert len(lines) == 1
         return lines[0]
 
-    with caplog.at_level(logging.INFO, logger="bot.listeners.answering"):
+    with caplog.at_level(logging.INFO, logger="bot.answering"):
         line = answered_line("EvLog1")
         assert line.startswith("answered surface=mention") and "label=" in line
         assert "Orion" not in line
@@ -122,7 +122,7 @@ def test_huge_message_is_cut_not_rejected(running: RunningApp) -> None:
         if block["type"] == "section":
             assert len(block["text"]["text"]) <= 3000
     with running.services.sessions() as session:
-        from retrieval.models import AnswerLog
+        from bot.store.tables import AnswerLog
 
         (logged,) = session.query(AnswerLog).all()
         assert len(logged.question) == 2000
@@ -144,7 +144,7 @@ def test_control_characters_are_removed_before_search(running: RunningApp) -> No
     running.event(mention("what\x00 is\x07 Orion\ud800?"))
     running.stub.wait_for("chat.postMessage")
     with running.services.sessions() as session:
-        from retrieval.models import AnswerLog
+        from bot.store.tables import AnswerLog
 
         (logged,) = session.query(AnswerLog).all()
         assert logged.question == "what is Orion?"
@@ -211,7 +211,7 @@ def test_bad_and_stale_signatures_get_401_and_nothing_else(running: RunningApp) 
     time.sleep(0.5)
     assert running.stub.count("chat.postMessage") == 0
     with running.services.sessions() as session:
-        from retrieval.models import AnswerLog, HandledEvent
+        from bot.store.tables import AnswerLog, HandledEvent
 
         assert session.query(HandledEvent).count() == 0
         assert session.query(AnswerLog).count() == 0

@@ -8,15 +8,15 @@ from pathlib import Path
 import pytest
 
 from retrieval.answers.conversation import follow_up
+from retrieval.answers.engine import AnswerEngine, NotReady
 from retrieval.answers.quoting import best_sentence, excerpt, units
 from retrieval.corpus.ingest import CorpusIngestor
 from retrieval.corpus.store import CorpusStore
-from retrieval.db import make_engine, session_factory, upgrade
-from retrieval.embedding import HashingEmbedder
-from retrieval.engine import AnswerEngine, NotReady
+from retrieval.db.session import make_engine, session_factory, upgrade
+from retrieval.embedding.embedders import HashingEmbedder
 from retrieval.index import EmbeddingCache, IndexPublisher
-from retrieval.lexical import latin_tokens, tokenize
-from retrieval.search import analyse
+from retrieval.search.analysis import analyse
+from retrieval.text.tokens import latin_tokens, tokenize
 
 
 def make_engine_for(corpus_dir: Path, tmp_path: Path, embedder=None) -> AnswerEngine:

@@ -6,7 +6,7 @@ import struct
 
 from tokenizers import normalizers
 
-from retrieval.charsmap import build_double_array, precompiled_charsmap
+from retrieval.embedding.charsmap import build_double_array, precompiled_charsmap
 
 
 def lookup(units: list[int], key: bytes) -> int | None:

@@ -17,8 +17,8 @@ from retrieval.answers.credibility import (
     passage_tier,
     passage_voice,
 )
+from retrieval.answers.engine import AnswerEngine
 from retrieval.corpus.store import SourceInfo
-from retrieval.engine import AnswerEngine
 from tests.retrieval.test_answer import make_engine_for
 
 

@@ -119,7 +119,7 @@ def test_four_bit_weights_run_as_such_and_others_stay_float(tmp_path: Path) -> N
     import onnx
     import onnxruntime as ort
 
-    from retrieval.e5_convert import four_bit_matmuls
+    from retrieval.embedding.e5_convert import four_bit_matmuls
 
     rng = np.random.default_rng(3)
     inner, outer = 96, 40
@@ -147,7 +147,7 @@ def test_four_bit_weights_run_as_such_and_others_stay_float(tmp_path: Path) -> N
 def test_the_converted_model_runs_its_matrix_products_on_four_bits(e5_model_dir: Path) -> None:
     import onnx
 
-    from retrieval.e5_convert import ONNX_FILE
+    from retrieval.embedding.e5_convert import ONNX_FILE
 
     graph = onnx.load(str(e5_model_dir / ONNX_FILE)).graph
     weights = {w.name for w in graph.initializer}

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from retrieval.expansion import QueryExpander
+from retrieval.search.expansion import QueryExpander
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +34,7 @@ def test_an_unwritable_cache_dir_still_expands(
     # A regular file where the folder should be: unwritable even for root.
     blocker = tmp_path / "models"
     blocker.write_text("not a folder")
-    with caplog.at_level(logging.WARNING, logger="retrieval.expansion"):
+    with caplog.at_level(logging.WARNING, logger="retrieval.search.expansion"):
         terms = QueryExpander(cache_dir=blocker / "sub").expand("was the model released")
     assert terms, "expansion must not depend on the cache being writable"
     assert "could not cache" in caplog.text

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from retrieval.changes.following import is_about, topic_news
+from retrieval.answers.engine import AnswerEngine
+from retrieval.changes.news import is_about, topic_news
 from retrieval.corpus.store import CorpusChange, GonePassage, PassageRow, SourceInfo
-from retrieval.engine import AnswerEngine
 from tests.retrieval.test_answer import make_engine_for
 
 

@@ -11,18 +11,19 @@ import numpy as np
 import pytest
 
 import retrieval.corpus.ingest as ingest_module
+import retrieval.index.bm25 as bm25_module
 import retrieval.index.dense as dense_module
-import retrieval.lexical as lexical_module
+from retrieval.answers.engine import AnswerEngine
+from retrieval.answers.evaluation import load_questions
 from retrieval.corpus.ingest import CorpusIngestor
 from retrieval.corpus.store import CorpusStore
-from retrieval.embedding import HashingEmbedder
-from retrieval.engine import AnswerEngine
-from retrieval.evaluation import load_questions
-from retrieval.expansion import QueryExpander
+from retrieval.embedding.embedders import HashingEmbedder
 from retrieval.index import EmbeddingCache, IndexBuildError, IndexPublisher, load_snapshot_dir
+from retrieval.index.bm25 import BM25Index
 from retrieval.index.snapshot import checksums
-from retrieval.lexical import BM25Index, normalise, tokenize
-from retrieval.search import analyse
+from retrieval.search.analysis import analyse
+from retrieval.search.expansion import QueryExpander
+from retrieval.text.tokens import normalise, tokenize
 
 DEV = Path(__file__).resolve().parents[3] / "shared" / "eval" / "dev.jsonl"
 QUESTIONS = [
@@ -167,7 +168,7 @@ def test_the_lexical_index_round_trips_with_the_same_scores(
     texts = [para for text in texts for para in text.split("\n\n") if para.strip()]
     tokens = [tokenize(t) for t in texts]
     built = BM25Index.from_tokens(tokens)
-    monkeypatch.setattr(lexical_module, "BUILD_CHUNK", 7)  # scored in chunks: the same numbers
+    monkeypatch.setattr(bm25_module, "BUILD_CHUNK", 7)  # scored in chunks: the same numbers
     chunked = BM25Index.from_tokens(tokens)
     built.save(tmp_path / "bm25")
     loaded = BM25Index.load(tmp_path / "bm25")

@@ -9,7 +9,7 @@ import pytest
 
 from retrieval.corpus.ingest import CorpusIngestor
 from retrieval.corpus.store import CorpusStore
-from retrieval.embedding import HashingEmbedder
+from retrieval.embedding.embedders import HashingEmbedder
 from retrieval.index import POINTER, EmbeddingCache, IndexBuildError, IndexPublisher
 
 
@@ -123,7 +123,7 @@ def test_unreadable_index_is_an_error(tmp_path: Path, sessions) -> None:
 def test_a_corrupt_index_is_rebuilt_not_served(
     sessions, corpus_dir: Path, tmp_path: Path, file: str, damage: str
 ) -> None:
-    from retrieval.engine import AnswerEngine
+    from retrieval.answers.engine import AnswerEngine
     from retrieval.index import load_snapshot_dir
 
     store = CorpusStore(sessions)

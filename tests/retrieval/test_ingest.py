@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from retrieval.corpus.ingest import CorpusIngestor, IngestError
 from retrieval.corpus.store import CorpusStore
-from retrieval.models import CorpusVersion, Passage
+from retrieval.db.tables import CorpusVersion, Passage
 
 
 @pytest.fixture

@@ -11,8 +11,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
 
-from retrieval.db import make_engine, upgrade
-from retrieval.models import Base
+import bot.store.tables  # noqa: F401  (the bot's tables join the metadata compared)
+from retrieval.db.session import make_engine, upgrade
+from retrieval.db.tables import Base
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -34,7 +35,10 @@ def test_upgrade_from_empty_and_models_match(db_url: str) -> None:
 def test_replicas_starting_together_migrate_once(postgres_url: str) -> None:
     # Every replica upgrades at start, and a deployment starts them all at once. Processes,
     # as replicas are: Alembic's context is process-global.
-    script = "import sys; from retrieval import db; db.upgrade(db.make_engine(sys.argv[1]))"
+    script = (
+        "import sys; from retrieval.db.session import make_engine, upgrade;"
+        " upgrade(make_engine(sys.argv[1]))"
+    )
     url = postgres_url.replace("postgresql://", "postgresql+psycopg://", 1)
     procs = [
         subprocess.Popen([sys.executable, "-c", script, url], cwd=ROOT, stderr=subprocess.PIPE)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from retrieval.evaluation import evaluate, load_questions
+from retrieval.answers.evaluation import evaluate, load_questions
 from tests.retrieval.test_answer import make_engine_for
 
 DEV = Path(__file__).resolve().parents[3] / "shared" / "eval" / "dev.jsonl"

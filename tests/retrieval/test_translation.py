@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from retrieval.corpus.passages import PassageDraft
 from retrieval.corpus.store import PassageRow, SourceInfo
-from retrieval.models import Translation
+from retrieval.db.tables import Translation
 from retrieval.translation import model as model_file
 from retrieval.translation.guard import check, negations, spell_amounts, strip_preamble
 from retrieval.translation.render import english_of, render
@@ -341,7 +341,7 @@ def test_two_processes_translate_each_text_once(postgres_url: str, process_env, 
     outputs = [p.communicate(timeout=300) for p in procs]
     assert [p.returncode for p in procs] == [0, 0], outputs
     translated = [int(out.split(": ")[1].split(" translated")[0]) for out, _ in outputs]
-    from retrieval.db import make_engine
+    from retrieval.db.session import make_engine
 
     engine = make_engine(postgres_url)
     with engine.connect() as conn:

@@ -1,0 +1,40 @@
+"""Block Kit rendering, one module per surface; every untrusted string is escaped here."""
+
+from bot.blocks.answers import answer_blocks, answer_fallback, as_of_text, correction_reply
+from bot.blocks.digests import digest_blocks, digest_fallback
+from bot.blocks.home import home_blocks
+from bot.blocks.listings import (
+    following_text,
+    gaps_text,
+    help_blocks,
+    reload_report_text,
+    sources_blocks,
+    stats_text,
+    timeline_blocks,
+    usage_hint,
+)
+from bot.blocks.modals import FEEDBACK_CALLBACK, feedback_modal
+from bot.blocks.quotes import MT_NOTE, PENDING_NOTE, UNCHECKED_NOTE
+
+__all__ = [
+    "FEEDBACK_CALLBACK",
+    "MT_NOTE",
+    "PENDING_NOTE",
+    "UNCHECKED_NOTE",
+    "answer_blocks",
+    "answer_fallback",
+    "as_of_text",
+    "correction_reply",
+    "digest_blocks",
+    "digest_fallback",
+    "feedback_modal",
+    "following_text",
+    "gaps_text",
+    "help_blocks",
+    "home_blocks",
+    "reload_report_text",
+    "sources_blocks",
+    "stats_text",
+    "timeline_blocks",
+    "usage_hint",
+]

@@ -1,0 +1,1 @@
+"""What the bot sends on its own after a corpus change: digests and corrections."""

@@ -1,0 +1,1 @@
+"""The database: engines, sessions, migrations, the corpus tables and claims across replicas."""

@@ -1,0 +1,1 @@
+"""Finding passages: question analysis and expansion, the English side, the hybrid ranking."""

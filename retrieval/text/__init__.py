@@ -1,0 +1,1 @@
+"""Text as search sees it: folding, jieba and Latin tokens, English stems, the glossary."""
