@@ -1,4 +1,4 @@
-"""Speed, memory and quality figures for the README.
+"""Speed, memory and quality figures for docs/performance.md.
 
     .venv/bin/python benchmarks/bench.py [--model-dir data/models] [--skip-100k]
 

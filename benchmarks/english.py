@@ -3,7 +3,7 @@
     .venv/bin/rumorbot translate            # once: renders the corpus (stored in the database)
     .venv/bin/python benchmarks/english.py  # [--skip-live] [--configs]
 
-Prints, for the README:
+Prints, for docs/quality.md:
 - translation figures from the stored renderings (seconds and tokens per text, guard pass
   rate, whole-corpus time) and, live, the model's load time, tokens/s and peak RSS while
   translating, and the serving process's RSS before, during and after (translator idle);

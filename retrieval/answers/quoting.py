@@ -2,7 +2,7 @@
 
 The key sentence is the unit of a passage that answers the question best: by the share of the
 question's ideas it mentions, its dense similarity to the question, and whether it holds what
-the question asks for. Figures: README, "Speed, memory and quality" (benchmarks/answers.py).
+the question asks for. Figures: docs/performance.md (benchmarks/answers.py).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from retrieval.embedding.embedders import Embedder
 from retrieval.search.analysis import QueryAnalysis
 
 # Key sentence: weight of dense similarity against the question vs. coverage of its ideas
-# (chosen on dev, checked on the hold-outs: README, "Answers").
+# (chosen on dev, checked on the hold-outs: docs/quality.md).
 KEY_DENSE_WEIGHT = 0.75
 TRANSCRIPT_RUN = 60  # characters of whole phrases in a transcript's key run
 TRANSCRIPT_EXCERPT = 160  # characters shown of a transcript passage around its key run

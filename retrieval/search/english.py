@@ -3,7 +3,7 @@ questions with e5 and with BM25 over stemmed English words (bm25s + Snowball).
 
 Renderings land while the bot serves (translation runs in the background), so this side is
 rebuilt apart from the Chinese index whenever new renderings are stored; a passage without a
-rendering is ranked as before. Measured on this corpus (README, "How answers are found"):
+rendering is ranked as before. Measured on this corpus (docs/retrieval.md):
 BM25 over the renderings is the strongest single English ranking.
 """
 

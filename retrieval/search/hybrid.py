@@ -2,7 +2,7 @@
 
 Fusion is a convex combination of min-max-normalised scores over the candidate set. English
 questions are expanded into Chinese terms (CC-CEDICT plus a glossary) before BM25, so lexical
-evidence exists for them too. Weights were chosen by measurement (README, "Retrieval"): equal
+evidence exists for them too. Weights were chosen by measurement (docs/retrieval.md): equal
 for non-Chinese questions; lexical-heavy for Chinese ones, where BM25 is the stronger signal.
 """
 
@@ -21,7 +21,7 @@ from retrieval.search.english import EnglishSide
 from retrieval.search.expansion import QueryExpander
 
 # Weights of (today's fused score, e5 on the renderings, BM25 on the renderings) for English
-# questions, measured on dev and the hold-out (README, "How answers are found").
+# questions, measured on dev and the hold-out (docs/retrieval.md).
 ENGLISH_WEIGHTS = (0.3, 0.5, 0.2)
 
 

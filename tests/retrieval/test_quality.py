@@ -1,8 +1,9 @@
 """Retrieval quality with the real model on the development questions (a regression guard).
 
-The bar is the one the product promises (README): R@3 >= 0.90 and R@1 >= 0.75 over answerable
-questions, every unanswerable question labelled low or none, nothing labelled high without a
-hit in the top three. benchmarks/holdout.jsonl, written separately, is reported, not asserted.
+The bar is the one the product promises (docs/quality.md): R@3 >= 0.90 and R@1 >= 0.75 over
+answerable questions, every unanswerable question labelled low or none, nothing labelled high
+without a hit in the top three. benchmarks/holdout.jsonl, written separately, is reported, not
+asserted.
 """
 
 from __future__ import annotations
