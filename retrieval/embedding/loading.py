@@ -15,9 +15,15 @@ from retrieval.embedding.embedders import (
 log = logging.getLogger(__name__)
 
 
-def load_embedder(name: str, model_dir: Path) -> Embedder:
+def load_embedder(name: str, model_dir: Path, parts_dir: Path | None = None) -> Embedder:
+    """`parts_dir`: where EmbeddingGemma's part wheels are (default: the venv's, where
+    scripts/setup puts them)."""
     if name == "hashing":
         return HashingEmbedder()
+    if name == "gemma":
+        from retrieval.embedding import gemma_convert
+
+        return gemma_convert.embedder(gemma_convert.ensure_converted(model_dir, parts_dir))
     if name in ("e5", "e5-torch"):
         from retrieval.embedding.e5_convert import (
             FOLDER_NAME,
@@ -32,4 +38,4 @@ def load_embedder(name: str, model_dir: Path) -> Embedder:
         if name == "e5-torch":
             return SentenceTransformerEmbedder(path, MODEL_ID)
         return OnnxEmbedder(path, MODEL_ID, ONNX_FILE)
-    raise ValueError(f"unknown embedder {name!r} (choose e5, e5-torch or hashing)")
+    raise ValueError(f"unknown embedder {name!r} (choose gemma, e5, e5-torch or hashing)")
