@@ -1,8 +1,9 @@
 """Speed, memory and quality figures for docs/performance.md.
 
-    .venv/bin/python benchmarks/bench.py [--model-dir data/models] [--skip-100k]
+    .venv/bin/python benchmarks/bench.py [--embedder gemma|e5] [--model-dir data/models]
+        [--skip-100k]
 
-Prints: quality on the development and hold-out question sets; warm query latency (p50/p99);
+Prints: quality on the development and hold-out question sets; warm query latency (p50/p95/p99);
 index build and reload times; cold start to first answer; peak RSS; and query latency on a
 synthetic corpus of 100k passages for each FAISS index type considered.
 """
@@ -32,8 +33,8 @@ from retrieval.answers.evaluation import evaluate, load_questions  # noqa: E402
 from retrieval.corpus.ingest import CorpusIngestor  # noqa: E402
 from retrieval.corpus.store import CorpusStore  # noqa: E402
 from retrieval.db.session import make_engine, session_factory, upgrade  # noqa: E402
-from retrieval.embedding.e5_convert import MODEL_ID, ONNX_FILE, ensure_converted  # noqa: E402
-from retrieval.embedding.embedders import OnnxEmbedder  # noqa: E402
+from retrieval.embedding.calibration import calibration_for  # noqa: E402
+from retrieval.embedding.loading import load_embedder  # noqa: E402
 from retrieval.index import EmbeddingCache, IndexPublisher  # noqa: E402
 
 DEV = ROOT.parent / "shared" / "eval" / "dev.jsonl"
@@ -55,25 +56,32 @@ def row(name: str, value: str) -> None:
     print(f"| {name} | {value} |", flush=True)
 
 
-def build_engine(data: Path, corpus: Path, embedder) -> AnswerEngine:
+def build_engine(data: Path, corpus: Path, embedder, name: str) -> AnswerEngine:
     engine = make_engine(f"sqlite:///{data / 'rumorbot.sqlite3'}")
     upgrade(engine)
     sessions = session_factory(engine)
     store = CorpusStore(sessions)
-    publisher = IndexPublisher(data / "indexes" / "e5", store, EmbeddingCache(sessions))
-    return AnswerEngine(store, CorpusIngestor(sessions), publisher, embedder, corpus)
+    publisher = IndexPublisher(data / "indexes" / name, store, EmbeddingCache(sessions))
+    return AnswerEngine(
+        store,
+        CorpusIngestor(sessions),
+        publisher,
+        embedder,
+        corpus,
+        calibration=calibration_for(name),
+    )
 
 
-def corpus_figures(model_dir: Path) -> None:
+def corpus_figures(model_dir: Path, name: str) -> None:
     work = Path(tempfile.mkdtemp(prefix="rumorbot-bench-"))
     corpus = work / "corpus"
     shutil.copytree(ROOT / "corpus", corpus)
     try:
         started = time.perf_counter()
-        embedder = OnnxEmbedder(ensure_converted(model_dir), MODEL_ID, ONNX_FILE)
-        row("model load (converted folder exists)", f"{time.perf_counter() - started:.1f} s")
+        embedder = load_embedder(name, model_dir)
+        row(f"{name}: model load (converted)", f"{time.perf_counter() - started:.1f} s")
 
-        engine = build_engine(work, corpus, embedder)
+        engine = build_engine(work, corpus, embedder, name)
         started = time.perf_counter()
         engine.ingestor.ingest(corpus)
         row("ingest, 5 files", f"{(time.perf_counter() - started) * 1000:.0f} ms")
@@ -123,11 +131,17 @@ def corpus_figures(model_dir: Path) -> None:
                 latencies.append((time.perf_counter() - started) * 1000)
         row(
             f"warm query latency ({len(latencies)} queries)",
-            f"p50 {percentile(latencies, 50):.1f} ms · p99 {percentile(latencies, 99):.1f} ms",
+            f"p50 {percentile(latencies, 50):.1f} ms · p95 {percentile(latencies, 95):.1f} ms"
+            f" · p99 {percentile(latencies, 99):.1f} ms",
         )
         row("peak RSS of this process (model + index + queries)", f"{peak_rss_mb():.0f} MB")
 
-        env = {**os.environ, "RUMORBOT_DATA_DIR": str(work), "RUMORBOT_CORPUS_DIR": str(corpus)}
+        env = {
+            **os.environ,
+            "RUMORBOT_DATA_DIR": str(work),
+            "RUMORBOT_CORPUS_DIR": str(corpus),
+            "RUMORBOT_EMBEDDER": name,
+        }
         (work / "models").symlink_to(model_dir.resolve())
         starts = []
         for _ in range(3):
@@ -249,11 +263,12 @@ def synthetic_figures(n: int = 100_000, dim: int = 384, queries: int = 200) -> N
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--embedder", default="gemma", choices=("gemma", "e5"))
     parser.add_argument("--model-dir", type=Path, default=ROOT / "data" / "models")
     parser.add_argument("--skip-100k", action="store_true")
     args = parser.parse_args()
     print("| figure | value |\n|---|---|")
-    corpus_figures(args.model_dir)
+    corpus_figures(args.model_dir, args.embedder)
     if not args.skip_100k:
         synthetic_figures()
 

@@ -26,6 +26,7 @@ from retrieval.answers.engine import AnswerEngine
 from retrieval.corpus.ingest import CorpusIngestor
 from retrieval.corpus.store import CorpusStore, SourceInfo
 from retrieval.db.session import make_engine, session_factory, upgrade
+from retrieval.embedding.calibration import calibration_for
 from retrieval.embedding.embedders import Embedder
 from retrieval.embedding.loading import load_embedder
 from retrieval.index import EmbeddingCache, IndexPublisher
@@ -172,6 +173,7 @@ class Services:
             self.expander,
             self.translations,
             self.settings.stale_days,
+            calibration_for(self.settings.embedder),
         )
 
 

@@ -23,7 +23,7 @@ class Settings(BaseSettings):
     corpus_dir: Path = Path("corpus")
     # Comma-separated Slack user ids, e.g. "U012ABC,U034DEF".
     admin_user_ids: Annotated[list[str], NoDecode] = Field(default_factory=list)
-    embedder: Literal["e5", "e5-torch", "hashing"] = "e5"
+    embedder: Literal["gemma", "e5", "e5-torch", "hashing"] = "gemma"
     # Where the converted model lives; default: <data dir>/models. Images bake it in elsewhere.
     model_dir_override: Path | None = Field(
         default=None, validation_alias=AliasChoices("RUMORBOT_MODEL_DIR")

@@ -113,11 +113,28 @@ def e5_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def e5_embedder(e5_model_dir: Path):
-    """The product's default: the converted model run by ONNX Runtime."""
+    """multilingual-e5-small (RUMORBOT_EMBEDDER=e5), run by ONNX Runtime."""
     from retrieval.embedding.e5_convert import MODEL_ID, ONNX_FILE
     from retrieval.embedding.embedders import OnnxEmbedder
 
     return OnnxEmbedder(e5_model_dir, MODEL_ID, ONNX_FILE)
+
+
+@pytest.fixture(scope="session")
+def gemma_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """EmbeddingGemma, assembled from the part wheels scripts/setup downloaded and converted
+    once per test session (about a minute)."""
+    from retrieval.embedding.gemma_convert import ensure_converted
+
+    return ensure_converted(tmp_path_factory.mktemp("gemma"))
+
+
+@pytest.fixture(scope="session")
+def gemma_embedder(gemma_model_dir: Path):
+    """The product's default embedder."""
+    from retrieval.embedding.gemma_convert import embedder
+
+    return embedder(gemma_model_dir)
 
 
 @pytest.fixture(scope="session")

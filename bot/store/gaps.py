@@ -15,12 +15,10 @@ from sklearn.cluster import AgglomerativeClustering
 from bot.store.answers import AnswerRecords, WeakAnswer
 from retrieval.answers.engine import AnswerEngine
 from retrieval.db.tables import utcnow
+from retrieval.embedding.calibration import Calibration
 from retrieval.embedding.embedders import Embedder
 from retrieval.text.tokens import fold
 
-# Cosine distance (average linkage) below which questions are one group: e5 puts rephrasings
-# of one question at 0.92-0.99 similarity and different questions on the same names at ~0.8.
-GAP_DISTANCE = 0.1
 EXAMPLES = 3
 
 
@@ -60,13 +58,13 @@ def find_gaps(
     answers: Sequence[WeakAnswer],
     embedder: Embedder,
     nearest: Callable[[str], str | None],
-    distance: float = GAP_DISTANCE,
+    distance: float = Calibration().gap_distance,
 ) -> list[Gap]:
     """Group the questions by meaning; `nearest` names the corpus's nearest source to one."""
     asked = distinct(answers)
     if not asked:
         return []
-    vectors = embedder.embed_queries([a.question for a in asked])
+    vectors = embedder.embed_similar([a.question for a in asked])
     if len(asked) == 1:
         labels = np.zeros(1, dtype=int)
     else:
@@ -104,4 +102,5 @@ def gaps_of(engine: AnswerEngine, records: AnswerRecords, days: int) -> list[Gap
         return f"{source.title} ({source.outlet or source.author or 'unknown outlet'}, {when})"
 
     since = utcnow() - timedelta(days=days)
-    return find_gaps(records.weak_answers(since), engine.embedder, nearest)
+    distance = engine.calibration.gap_distance
+    return find_gaps(records.weak_answers(since), engine.embedder, nearest, distance)

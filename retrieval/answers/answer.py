@@ -26,6 +26,7 @@ from retrieval.answers.recency import (
     newest_source,
     topic_sources,
 )
+from retrieval.answers.slots import unfilled
 from retrieval.corpus.passages import jaccard, trigrams
 from retrieval.index import IndexSnapshot
 from retrieval.search.analysis import QueryAnalysis
@@ -195,11 +196,20 @@ class Evidence:
     # The question's ideas that none of the shown quotes mentions ("reply" in "what did Mark
     # Chen reply to Tworek", when the corpus has only the complaint).
     unanswered: tuple[str, ...] = ()
+    # The dense model's highest similarity of the question to a passage, and whether it is
+    # below the embedder's bar for the corpus's topics (the weather, a recipe).
+    top_similarity: float = 0.0
+    off_topic: bool = False
+    # What the question asks for that the first quote does not state ("a parameter count").
+    unfilled: str | None = None
 
 
-def gather_evidence(result: SearchResult) -> Evidence:
+def gather_evidence(result: SearchResult, off_topic_below: float | None = None) -> Evidence:
+    """`off_topic_below`: the top dense similarity under which a question is off the corpus's
+    topics (None: the embedder's similarities do not separate them)."""
     analysis, hits = result.analysis, result.hits
     top = hits[0] if hits else None
+    similarity = max((h.dense for h in hits), default=0.0)
     supports = tuple(
         Support(origin=voice.origin, tier=voice.tier, outlet=_who(h))
         for h in hits[:3]
@@ -221,6 +231,8 @@ def gather_evidence(result: SearchResult) -> Evidence:
             for idea in analysis.ideas
             if hits and all(idea in h.unmatched for h in hits[:SHOWN_QUOTES])
         ),
+        top_similarity=similarity,
+        off_topic=off_topic_below is not None and similarity < off_topic_below,
     )
 
 
@@ -233,6 +245,8 @@ def decide(evidence: Evidence) -> tuple[str, str]:
         return "none", f"nothing in the corpus mentions {', '.join(evidence.missing_entities)}"
     if not evidence.has_hits:
         return "none", "the corpus has nothing on this"
+    if evidence.off_topic:
+        return "none", "nothing in the sources is about this"
     if evidence.missing_entities:
         # A name the corpus lacks ("IBM" beside "Deep Blue", which it covers) is a warning,
         # not a verdict: the quotes are still shown.
@@ -247,6 +261,13 @@ def decide(evidence: Evidence) -> tuple[str, str]:
         return "low", f"no quote mentions {_listed(tuple(unnamed))}; the quotes are only related"
     if not evidence.lexical_match:
         return "low", "no passage shares the question's terms; the quotes are only loosely related"
+    if evidence.unfilled:
+        # On the topic, but not what was asked: the quotes say nothing of the kind.
+        subject = _listed(evidence.entities) if evidence.entities else "this"
+        return (
+            "low",
+            f"the sources discuss {subject}, but no quote gives {evidence.unfilled}",
+        )
     supports = list(evidence.supports)
     if evidence.agreement < STRONG_AGREEMENT and evidence.coverage >= HIGH_COVERAGE and supports:
         # High needs a report or an on-record statement: analyses and retellings agreeing
@@ -316,11 +337,13 @@ def compose(
     unit_vectors: UnitVectors | None = None,
     today: date | None = None,
     stale_days: int = STALE_DAYS,
+    off_topic_below: float | None = None,
 ) -> Answer:
     """`unit_vectors`: choose the key sentences of the shown quotes with the dense model too.
-    `today`: treat a question about now as such (the newest news first, its age said)."""
-    evidence = gather_evidence(result)
-    confidence, reason = decide(evidence)
+    `today`: treat a question about now as such (the newest news first, its age said).
+    `off_topic_below`: see `gather_evidence`."""
+    evidence = gather_evidence(result, off_topic_below)
+    confidence, _ = decide(evidence)
     quotes = []
     hits: list[Hit] = []
     if confidence != "none":
@@ -358,6 +381,12 @@ def compose(
                     excerpt=excerpt(hit.passage.text, highlight),
                 )
             )
+    if quotes:
+        first = quotes[0]
+        evidence = replace(
+            evidence, unfilled=unfilled(result.analysis, first.highlight, first.text)
+        )
+    confidence, reason = decide(evidence)
     newest = None
     if today is not None and quotes and about_now(result.analysis.text):
         quotes, newest = newest_first(quotes, hits, result.analysis, snapshot)

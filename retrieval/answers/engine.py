@@ -16,6 +16,7 @@ from retrieval.answers.quoting import UnitVectors
 from retrieval.answers.timeline import TimelineEntry, build_timeline
 from retrieval.corpus.ingest import CorpusIngestor, IngestReport
 from retrieval.corpus.store import CorpusStore
+from retrieval.embedding.calibration import Calibration
 from retrieval.embedding.embedders import Embedder
 from retrieval.index import BuildReport, IndexBuildError, IndexPublisher, IndexSnapshot
 from retrieval.search.analysis import QueryAnalysis, analyse
@@ -56,13 +57,20 @@ class AnswerEngine:
         expander: QueryExpander | None = None,
         translations: TranslationStore | None = None,
         stale_days: int = STALE_DAYS,
+        calibration: Calibration | None = None,
     ):
         self.store = store
         self.ingestor = ingestor
         self.publisher = publisher
         self.embedder = embedder
         self.unit_vectors = UnitVectors(embedder)
-        self.searcher = HybridSearcher(embedder, expander or QueryExpander())
+        self.calibration = calibration or Calibration()
+        self.searcher = HybridSearcher(
+            embedder,
+            expander or QueryExpander(),
+            dense_weight=self.calibration.dense_weight,
+            dense_weight_chinese=self.calibration.dense_weight_chinese,
+        )
         self.corpus_dir = corpus_dir
         # None: English renderings are off (RUMORBOT_TRANSLATOR=off).
         self.translations = translations
@@ -201,7 +209,13 @@ class AnswerEngine:
         searched = context.searched if context else question
         result = self.searcher.search(snapshot, searched, english=english)
         answer = compose(
-            snapshot, result, english, self.unit_vectors, date.today(), self.stale_days
+            snapshot,
+            result,
+            english,
+            self.unit_vectors,
+            date.today(),
+            self.stale_days,
+            self.calibration.off_topic_below,
         )
         if context is not None:
             answer.question, answer.searched, answer.context = question, searched, context.topic

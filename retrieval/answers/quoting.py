@@ -13,6 +13,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from retrieval.answers.slots import NUMBER_STATED, REASON_STATED, TIME_STATED, Slot, asked
 from retrieval.corpus.passages import LEAD_IN, sentences
 from retrieval.embedding.embedders import Embedder
 from retrieval.search.analysis import QueryAnalysis
@@ -25,17 +26,6 @@ TRANSCRIPT_EXCERPT = 160  # characters shown of a transcript passage around its 
 ANSWER_TYPE_BONUS = 0.3
 # Cosine below the closest unit at which a unit counts as not close at all.
 DENSE_SPAN = 0.1
-QUANTITY_QUESTION = re.compile(
-    r"how (much|many|big|large|expensive)|多少|多大|几[个亿万千百]", re.I
-)
-TIME_QUESTION = re.compile(r"\bwhen\b|what (date|year|month)|何时|什么时候|哪(一)?[天年月]", re.I)
-CAUSE_QUESTION = re.compile(r"\bwhy\b|how come|为什么|为何|怎么会|什么原因", re.I)
-CAUSE = re.compile(r"因为|由于|原因|考虑到|之所以|导致|because|due to|owing to", re.I)
-NUMBER = re.compile(r"\d")
-DATE = re.compile(
-    r"\d{4}\s*年|\d{1,2}\s*月|\b(19|20)\d{2}\b|\b(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)",
-    re.I,
-)
 
 
 def is_unpunctuated(sentence: str) -> bool:
@@ -108,8 +98,9 @@ def _phrase_runs(sentence: str) -> list[str]:
 def _answers_hold(question: str) -> list[re.Pattern[str]]:
     """What a unit holds when it answers the question's kind: a number for how much, a date
     for when, a reason for why (none for other questions)."""
-    kinds = ((QUANTITY_QUESTION, NUMBER), (TIME_QUESTION, DATE), (CAUSE_QUESTION, CAUSE))
-    return [holds for asks, holds in kinds if asks.search(question)]
+    holds = {Slot.NUMBER: NUMBER_STATED, Slot.TIME: TIME_STATED, Slot.REASON: REASON_STATED}
+    slot = asked(question).slot
+    return [holds[slot]] if slot in holds else []
 
 
 def best_sentence(

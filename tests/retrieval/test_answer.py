@@ -13,20 +13,28 @@ from retrieval.answers.quoting import best_sentence, excerpt, units
 from retrieval.corpus.ingest import CorpusIngestor
 from retrieval.corpus.store import CorpusStore
 from retrieval.db.session import make_engine, session_factory, upgrade
+from retrieval.embedding.calibration import Calibration
 from retrieval.embedding.embedders import HashingEmbedder
 from retrieval.index import EmbeddingCache, IndexPublisher
 from retrieval.search.analysis import analyse
 from retrieval.text.tokens import latin_tokens, tokenize
 
 
-def make_engine_for(corpus_dir: Path, tmp_path: Path, embedder=None) -> AnswerEngine:
+def make_engine_for(
+    corpus_dir: Path, tmp_path: Path, embedder=None, calibration: Calibration | None = None
+) -> AnswerEngine:
     engine = make_engine(f"sqlite:///{tmp_path / 'db.sqlite3'}")
     upgrade(engine)
     sessions = session_factory(engine)
     store = CorpusStore(sessions)
     publisher = IndexPublisher(tmp_path / "indexes", store, EmbeddingCache(sessions))
     return AnswerEngine(
-        store, CorpusIngestor(sessions), publisher, embedder or HashingEmbedder(), corpus_dir
+        store,
+        CorpusIngestor(sessions),
+        publisher,
+        embedder or HashingEmbedder(),
+        corpus_dir,
+        calibration=calibration,
     )
 
 

@@ -1,0 +1,134 @@
+"""EmbeddingGemma as the product runs it (8-bit ONNX): the same embeddings as the reference,
+the dev set's bar, labels that say when the sources do not answer, a new Chinese source found
+by an English question right after a reload, and gaps that group paraphrases."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bot.store.answers import WeakAnswer
+from bot.store.gaps import find_gaps
+from retrieval.answers.evaluation import evaluate, load_questions
+from retrieval.embedding.calibration import calibration_for
+from tests.retrieval.test_answer import make_engine_for
+
+pytestmark = pytest.mark.slow
+DEV = Path(__file__).resolve().parents[3] / "shared" / "eval" / "dev.jsonl"
+CALIBRATION = calibration_for("gemma")
+
+
+@pytest.fixture(scope="module")
+def engine(gemma_embedder, tmp_path_factory: pytest.TempPathFactory):
+    """One engine on a copy of the corpus, shared by the read-only tests here."""
+    import shutil
+
+    root = tmp_path_factory.mktemp("gemma-engine")
+    corpus = root / "corpus"
+    shutil.copytree(Path(__file__).resolve().parents[2] / "corpus", corpus)
+    answers = make_engine_for(corpus, root, gemma_embedder, CALIBRATION)
+    answers.start()
+    return answers
+
+
+def test_onnx_embeddings_match_sentence_transformers(gemma_model_dir: Path, gemma_embedder):
+    from sentence_transformers import SentenceTransformer
+
+    reference = SentenceTransformer(str(gemma_model_dir), device="cpu", local_files_only=True)
+    questions = ["why was opus 3.5 not released", "GPT-4 有多少参数？"]
+    passages = [
+        "OpenAI仍然没有启动GPT-5的预训练。",
+        "Anthropic 发现 3.5 Opus 在评估中的性能优于旧的版本",
+    ]
+    ours = np.vstack(
+        [gemma_embedder.embed_queries(questions), gemma_embedder.embed_passages(passages)]
+    )
+    theirs = np.vstack(
+        [
+            reference.encode(questions, prompt_name="query", normalize_embeddings=True),
+            reference.encode(passages, prompt_name="document", normalize_embeddings=True),
+        ]
+    )
+    cosines = np.sum(ours * theirs, axis=1)
+    assert cosines.min() >= 0.999, cosines  # 8-bit weights: measured ≥ 0.9996
+
+
+@pytest.mark.skipif(not DEV.exists(), reason=f"{DEV} is not beside the project")
+def test_dev_set_quality(engine) -> None:
+    report = evaluate(load_questions(DEV), engine.ask)
+    metrics = report.metrics()
+    assert metrics["R@1"] >= 0.82, report.rows  # 0.86 measured; e5's product: 0.79
+    assert metrics["R@3"] >= 0.96, report.rows
+    assert metrics["unanswerable_labelled_low_or_none"] == metrics["unanswerable"]
+    assert metrics["overconfident"] == 0
+
+
+def test_an_on_topic_question_the_sources_do_not_answer_is_low_and_says_why(engine) -> None:
+    answer = engine.ask("How many parameters does Orion have?")
+    assert answer.confidence == "low"
+    assert answer.reason == "the sources discuss “Orion”, but no quote gives a parameter count"
+    assert answer.quotes  # the related passages are still shown
+
+
+def test_a_question_off_the_corpus_topics_is_none(engine) -> None:
+    for question in ("What is the capital of France?", "best pizza in sf?"):
+        answer = engine.ask(question)
+        assert (answer.confidence, answer.reason) == (
+            "none",
+            "nothing in the sources is about this",
+        )
+        assert answer.evidence is not None
+        assert answer.evidence.top_similarity < CALIBRATION.off_topic_below
+
+
+def test_a_question_the_sources_answer_keeps_its_label(engine) -> None:
+    answer = engine.ask("How many parameters does GPT-4 have?")
+    assert answer.confidence in ("medium", "high"), answer.reason
+    assert "1.8" in answer.quotes[0].text or "1.8" in answer.quotes[0].highlight
+
+
+NEW_SOURCE = """\
+---
+title: 传闻：OpenAI 将在东京开设第一家海外实体零售店
+outlet: 测试日报
+published: 2026-12-01
+kind: report
+---
+
+据三位知情人士透露，OpenAI 计划于明年春天在东京银座开设其第一家海外实体零售店，
+店内将展示 ChatGPT 的语音设备原型，并提供面对面的企业客户咨询服务。
+
+知情人士称，选址东京是因为日本企业客户对生成式 AI 的采购增长最快。
+"""
+
+
+def test_a_new_chinese_source_answers_english_questions_right_after_a_reload(
+    gemma_embedder, corpus_dir: Path, tmp_path: Path
+) -> None:
+    answers = make_engine_for(corpus_dir, tmp_path, gemma_embedder, CALIBRATION)
+    answers.start()
+    (corpus_dir / "005_tokyo_store.md").write_text(NEW_SOURCE, encoding="utf-8")
+    answers.reload("test")
+    assert answers.english is None  # no English rendering of it exists: Chinese only
+    answer = answers.ask("is openai opening a physical store in tokyo?")
+    assert answer.quotes[0].source_file == "005_tokyo_store.md"
+    assert answer.confidence != "none"
+
+
+def test_gaps_group_paraphrases_and_keep_other_questions_apart(gemma_embedder) -> None:
+    now = datetime.now(UTC)
+
+    def weak(user: str, question: str) -> WeakAnswer:
+        return WeakAnswer(user, question, now, "low", ())
+
+    asked = [
+        weak("U1", "what is the price of the GPT-5 API"),
+        weak("U2", "how much does gpt5 api cost per month"),
+        weak("U3", "when will gpt-5 be released"),
+    ]
+    gaps = find_gaps(asked, gemma_embedder, lambda q: None, CALIBRATION.gap_distance)
+    assert sorted(g.size for g in gaps) == [1, 2]
+    assert set(gaps[0].examples) == {asked[0].question, asked[1].question}
