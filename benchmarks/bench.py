@@ -109,12 +109,12 @@ def corpus_figures(model_dir: Path, name: str) -> None:
             f"{report.duration_s * 1000:.0f} ms ({report.build.embedded} passage re-embedded)",
         )
 
-        for name, path in (("dev", DEV), ("hold-out", HOLDOUT)):
+        for label, path in (("dev", DEV), ("hold-out", HOLDOUT)):
             if not path.exists():
                 continue
             m = evaluate(load_questions(path), engine.ask).metrics()
             row(
-                f"quality, {name} ({m['answerable']} answerable, {m['unanswerable']} not)",
+                f"quality, {label} ({m['answerable']} answerable, {m['unanswerable']} not)",
                 f"R@1 {m['R@1']:.2f} · R@3 {m['R@3']:.2f} · R@5 {m['R@5']:.2f} · MRR {m['MRR']:.2f}"
                 f" · unanswerable low/none {m['unanswerable_labelled_low_or_none']}"
                 f"/{m['unanswerable']} · overconfident {m['overconfident']}",
@@ -146,13 +146,15 @@ def corpus_figures(model_dir: Path, name: str) -> None:
         starts = []
         for _ in range(3):
             started = time.perf_counter()
-            subprocess.run(
+            done = subprocess.run(
                 [sys.executable, "-m", "bot", "ask", "Why was Opus 3.5 not released?"],
                 cwd=ROOT,
                 env=env,
-                check=True,
                 capture_output=True,
+                text=True,
             )
+            if done.returncode:
+                raise SystemExit(f"cold start failed:\n{done.stderr[-2000:]}")
             starts.append(time.perf_counter() - started)
         row(
             "cold start to first answer (new process, median of 3)",
