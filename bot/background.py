@@ -11,6 +11,7 @@ import threading
 from collections.abc import Callable
 
 from retrieval.answers.engine import AnswerEngine
+from retrieval.translation.guard import Aligner
 from retrieval.translation.model import TranslatorModelError
 from retrieval.translation.store import TranslationStore
 from retrieval.translation.translator import Translator
@@ -37,14 +38,19 @@ class BackgroundThread:
     def request(self) -> None:
         self._wanted.set()
         with self._lock:
+            if self._stop.is_set():
+                return  # stopped for good: no new thread
             if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
-                self._thread.start()
+                # Started before it is published: `stop` never joins an unstarted thread.
+                thread = threading.Thread(target=self._run, name=self.name, daemon=True)
+                thread.start()
+                self._thread = thread
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stop after the work in progress."""
         self._stop.set()
-        thread = self._thread
+        with self._lock:
+            thread = self._thread
         if thread is not None:
             thread.join(timeout)
 
@@ -81,6 +87,7 @@ class BackgroundTranslation(BackgroundThread):
         engine: AnswerEngine,
         workers: int = 1,
         enabled: bool = True,
+        aligner: Aligner | None = None,
     ):
         super().__init__()
         self.store = store
@@ -88,14 +95,37 @@ class BackgroundTranslation(BackgroundThread):
         self.make_translator = make_translator
         self.engine = engine
         self.workers = workers
+        self.aligner = aligner
         self.enabled = enabled and store is not None
         self.state = "idle"
+        # Texts an answer is waiting for: translated before everything else, each batch's
+        # callback called once it is done. `_yield` interrupts a round of the rest (between
+        # texts) when such a batch arrives.
+        self._urgent: list[tuple[list[Job], Callable[[], None]]] = []
+        self._urgent_lock = threading.Lock()
+        self._yield = threading.Event()
 
     def request(self) -> None:
         """Translate whatever has no rendering yet; a no-op when translation is off. A stop
         leaves the text in progress claimed; its claim goes stale and is retaken later."""
         if self.enabled:
             super().request()
+
+    def translate_now(self, jobs: list[Job], then: Callable[[], None]) -> bool:
+        """Translate `jobs` ahead of everything else, then call `then` (in this thread). Done
+        also where the rest is not translated in the background (an answer waits for these).
+        False when translation is off: nothing will come."""
+        if self.store is None:
+            return False
+        with self._urgent_lock:
+            self._urgent.append((jobs, then))
+        self._yield.set()
+        super().request()
+        return True
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._yield.set()
+        super().stop(timeout)
 
     def work(self) -> bool:
         try:
@@ -113,6 +143,41 @@ class BackgroundTranslation(BackgroundThread):
         return True
 
     def _translate_once(self) -> None:
+        while not self.stopping.is_set():
+            self._yield.clear()
+            with self._urgent_lock:
+                urgent, self._urgent = self._urgent, []
+            if urgent:
+                self._translate_urgent(urgent)
+                continue
+            if self.enabled:
+                self._translate_rest()
+            with self._urgent_lock:
+                if not self._urgent:
+                    return
+
+    def _translate(self, jobs: list[Job], stop: threading.Event) -> None:
+        store = self.store
+        assert store is not None
+        # Each worker frees its model when done: nothing stays loaded until the next batch.
+        summary = translate_in_parallel(
+            store, self.make_translator, jobs, self.workers, stop=stop, aligner=self.aligner
+        )
+        log.info("background translation: %s", summary.line())
+        if not self.stopping.is_set():
+            self.engine.refresh_english()
+
+    def _translate_urgent(self, batches: list[tuple[list[Job], Callable[[], None]]]) -> None:
+        jobs = list({j.content_hash: j for batch, _ in batches for j in batch}.values())
+        self.state = f"translating {len(jobs)} texts an answer waits for"
+        self._translate(jobs, self.stopping)
+        for _, then in batches:
+            try:
+                then()
+            except Exception:
+                log.exception("could not deliver English an answer waited for")
+
+    def _translate_rest(self) -> None:
         store = self.store
         assert store is not None
         jobs = self.jobs()
@@ -121,10 +186,4 @@ class BackgroundTranslation(BackgroundThread):
             return
         self.state = f"translating {pending} texts"
         log.info("translating %d texts in the background", pending)
-        # Each worker frees its model when done: nothing stays loaded until the next batch.
-        summary = translate_in_parallel(
-            store, self.make_translator, jobs, self.workers, stop=self.stopping
-        )
-        log.info("background translation: %s", summary.line())
-        if not self.stopping.is_set():
-            self.engine.refresh_english()
+        self._translate(jobs, self._yield)

@@ -15,6 +15,7 @@ from bot.background import BackgroundTranslation
 from bot.metrics import Metrics
 from bot.outbox.corrections import Corrections
 from bot.outbox.digests import Digests
+from bot.outbox.english import EnglishLater
 from bot.settings import Settings
 from bot.store.answers import AnswerRecords
 from bot.store.channel_modes import ChannelModes
@@ -31,6 +32,7 @@ from retrieval.embedding.embedders import Embedder
 from retrieval.embedding.loading import load_embedder
 from retrieval.index import EmbeddingCache, IndexPublisher
 from retrieval.search.expansion import QueryExpander
+from retrieval.translation.guard import Aligner
 from retrieval.translation.store import TranslationStore, text_hash
 from retrieval.translation.translator import (
     PROMPT_VERSION,
@@ -102,6 +104,10 @@ class Services:
         )
 
     @cached_property
+    def english_later(self) -> EnglishLater:
+        return EnglishLater(self.answers, self.records, self.background_translation)
+
+    @cached_property
     def digests(self) -> Digests:
         return Digests(
             self.answers,
@@ -114,6 +120,16 @@ class Services:
     @cached_property
     def metrics(self) -> Metrics:
         return Metrics()
+
+    @cached_property
+    def aligner(self) -> Aligner | None:
+        """The translation guard's reading of meaning, where the embedder can give it."""
+        calibration = calibration_for(self.settings.embedder)
+        if calibration.align_least is None or calibration.align_sentence_least is None:
+            return None
+        return Aligner(
+            self.embedder.embed_similar, calibration.align_least, calibration.align_sentence_least
+        )
 
     @cached_property
     def expander(self) -> QueryExpander:
@@ -160,6 +176,7 @@ class Services:
             self.answers,
             self.settings.translator_workers,
             self.settings.translate_in_background,
+            self.aligner,
         )
 
     @cached_property

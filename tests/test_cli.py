@@ -194,3 +194,40 @@ def test_gaps_lists_weak_answers_grouped(env: dict[str, str]) -> None:
     assert result.returncode == 0, result.stderr
     (gap,) = [json.loads(line) for line in result.stdout.splitlines()]
     assert gap["size"] == 2 and gap["examples"] == ["best pizza?"]
+
+
+def test_translate_check_runs_the_guard_on_given_renderings(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    lines = [
+        {"chinese": "这一轮融资3亿美元。", "english": "The round raised 300 million dollars."},
+        {"chinese": "这一轮融资3亿美元。", "english": "The round raised 3 billion dollars."},
+        {"chinese": "GPT-5 已经存在了吗？", "english": "GPT-5 already exists."},
+    ]
+    given = tmp_path / "renderings.jsonl"
+    given.write_text("\n".join(json.dumps(line, ensure_ascii=False) for line in lines) + "\n")
+    result = rumorbot("translate", "--check", str(given), env=env)
+    assert result.returncode == 0, result.stderr
+    verdicts = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [v["checked"] for v in verdicts] == [True, False, False]
+    assert verdicts[0]["shown"] == lines[0]["english"]
+    assert verdicts[1]["shown"] is None and any(
+        "300" in p or "3" in p for p in verdicts[1]["problems"]
+    )
+    assert verdicts[2]["problems"] == ["a question rendered as a statement"]
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"english": "no chinese"}\n')
+    refused = rumorbot("translate", "--check", str(bad), env=env)
+    assert refused.returncode == 2 and "bad.jsonl:1" in refused.stderr
+
+
+def test_ask_can_wait_for_the_english_of_its_quotes(env: dict[str, str]) -> None:
+    # Nothing translated before: the shown quotes' passages are translated for this answer.
+    result = rumorbot(
+        "ask", "--json", "--wait-english", "60", "why was Opus 3.5 not released?", env=env
+    )
+    assert result.returncode == 0, result.stderr
+    answer = json.loads(result.stdout)
+    shown = answer["passages"][:3]
+    assert all(p["english"] and p["english_checked"] is not None for p in shown)
+    assert all(p["english"] is None for p in answer["passages"][3:])  # only what is shown

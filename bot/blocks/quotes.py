@@ -30,7 +30,7 @@ def quote_text(passage: QuotedPassage) -> str:
 
 
 MT_NOTE = "English: machine translation, may contain errors"
-UNCHECKED_NOTE = "unchecked: a number, name or negation may have been lost in translation"
+UNCHECKED_NOTE = "parts whose English failed the check are not shown as a translation"
 PENDING_NOTE = "(English translation pending)"
 ENGLISH_BUDGET = 1500  # characters of English under one quote, cut at a sentence end
 

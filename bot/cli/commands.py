@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import threading
 import time
 from dataclasses import asdict
+from pathlib import Path
 
 from bot.cli.output import (
     date_text,
@@ -18,9 +20,11 @@ from bot.cli.output import (
 )
 from bot.services import Services
 from bot.text import clean_text
+from retrieval.answers.answer import Answer
 from retrieval.answers.evaluation import evaluate, load_questions
 from retrieval.corpus.ingest import IngestError
 from retrieval.index import IndexBuildError
+from retrieval.text.tokens import has_cjk
 
 
 def cmd_ingest(services: Services, args: argparse.Namespace) -> int:
@@ -67,11 +71,46 @@ def cmd_ask(services: Services, args: argparse.Namespace) -> int:
         if not question.strip():
             continue
         answer = services.answers.ask(clean_text(question))
+        if args.wait_english and english_for_quotes(services, answer, args.wait_english):
+            english = services.answers.english
+            assert english is not None  # translation is on
+            answer = answer.with_english(services.answers.snapshot, english)
         if args.json:
             print(json.dumps(answer.to_json(), ensure_ascii=False), flush=True)
         else:
             print(format_answer(answer))
     return 0
+
+
+def english_for_quotes(services: Services, answer: Answer, seconds: float) -> bool:
+    """Translate the passages of the quotes an answer shows that have no English yet, for at
+    most `seconds`; True when there was any to translate and they now have it."""
+    from retrieval.answers.answer import awaiting_english
+    from retrieval.translation.worker import Job, translate_jobs
+
+    store = services.translations
+    waiting = set(awaiting_english(answer.to_json())) if not has_cjk(answer.question) else set()
+    if store is None or not waiting:
+        return False
+    jobs = [
+        Job(p.content_hash, p.text, f"passage {p.source_id}#{p.position}")
+        for p in services.answers.snapshot.passages
+        if p.id in waiting
+    ]
+
+    def translate() -> None:
+        translator = services.translator()
+        assert translator is not None  # translation is on: a store exists
+        try:
+            translate_jobs(store, translator, jobs, wait_for_others=True, aligner=services.aligner)
+        finally:
+            translator.close()
+
+    worker = threading.Thread(target=translate, name="english-for-quotes", daemon=True)
+    worker.start()
+    worker.join(seconds)
+    services.answers.refresh_english()
+    return len(store.done([j.content_hash for j in jobs])) == len(jobs)
 
 
 def cmd_eval(services: Services, args: argparse.Namespace) -> int:
@@ -274,7 +313,43 @@ def cmd_setup_model(services: Services, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_translate_check(services: Services, path: Path) -> int:
+    """The product's guard on given renderings: per line, whether the English would be shown
+    as a translation, what would be shown, and the problems found."""
+    from retrieval.translation.render import verdict
+
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    aligner = services.aligner
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            chinese, english = str(row["chinese"]), str(row["english"])
+        except (ValueError, KeyError, TypeError) as exc:
+            print(
+                f"error: {path}:{number}: not a {{chinese, english}} line ({exc})", file=sys.stderr
+            )
+            return 2
+        result = verdict(chinese, english, aligner)
+        shown = english if result.ok else None
+        print(
+            json.dumps(
+                {"checked": result.ok, "shown": shown, "problems": list(result.problems)},
+                ensure_ascii=False,
+            ),
+            flush=True,
+        )
+    return 0
+
+
 def cmd_translate(services: Services, args: argparse.Namespace) -> int:
+    if args.check is not None:
+        return cmd_translate_check(services, args.check)
     from tqdm import tqdm
 
     from retrieval.translation.model import TranslatorModelError
@@ -302,6 +377,7 @@ def cmd_translate(services: Services, args: argparse.Namespace) -> int:
             services.settings.translator_workers,
             progress=progress,
             wait_for_others=True,
+            aligner=services.aligner,
         )
     except TranslatorModelError as exc:
         bar.close()

@@ -44,6 +44,13 @@ def build_parser() -> argparse.ArgumentParser:
     ask = sub.add_parser("ask", help="answer a question from the corpus")
     ask.add_argument("question", nargs="*", help="the question (omit with --json to read stdin)")
     ask.add_argument("--json", action="store_true", help="one JSON object per line")
+    ask.add_argument(
+        "--wait-english",
+        type=float,
+        default=0,
+        metavar="SECONDS",
+        help="translate the shown quotes that have no English yet, waiting at most SECONDS",
+    )
     ask.set_defaults(func=cmd_ask)
 
     ev = sub.add_parser("eval", help="score a question file (../shared/eval/dev.jsonl format)")
@@ -82,6 +89,12 @@ def build_parser() -> argparse.ArgumentParser:
         "translate", help="make the English renderings that are missing (resumable)"
     )
     translate.add_argument("--quiet", action="store_true", help="no progress bar")
+    translate.add_argument(
+        "--check",
+        type=Path,
+        metavar="FILE",
+        help='run the guard on JSON lines {"chinese": …, "english": …}; print a verdict per line',
+    )
     translate.set_defaults(func=cmd_translate)
 
     model = sub.add_parser("setup-model", help="convert and load the embedding model once")

@@ -98,7 +98,7 @@ def on_reason(services: Services, body: dict[str, Any]) -> None:
 
 
 def switch_language(
-    services: Services, body: dict[str, Any], respond: Respond, english: bool
+    services: Services, body: dict[str, Any], respond: Respond, client: WebClient, english: bool
 ) -> None:
     answer_id = _answer_id(body)
     answer = services.records.answer(answer_id) if answer_id is not None else None
@@ -106,20 +106,30 @@ def switch_language(
         respond(text="Sorry, I can't find that answer any more.", replace_original=False)
         return
     # A private /rumor ask answer keeps its Share button.
-    ephemeral = bool((body.get("container") or {}).get("is_ephemeral"))
+    container = body.get("container") or {}
+    ephemeral = bool(container.get("is_ephemeral"))
     respond(
         text=answer_fallback(answer),
         blocks=answer_blocks(answer, answer_id, shareable=ephemeral, english=english),
         replace_original=True,
     )
+    if english and not ephemeral and container.get("channel_id"):
+        # English still to come is edited in when it lands, never left "pending".
+        services.english_later.follow(
+            client, answer, answer_id, container["channel_id"], container.get("message_ts"), english
+        )
 
 
-def on_show_english(services: Services, body: dict[str, Any], respond: Respond) -> None:
-    switch_language(services, body, respond, english=True)
+def on_show_english(
+    services: Services, body: dict[str, Any], respond: Respond, client: WebClient
+) -> None:
+    switch_language(services, body, respond, client, english=True)
 
 
-def on_show_chinese(services: Services, body: dict[str, Any], respond: Respond) -> None:
-    switch_language(services, body, respond, english=False)
+def on_show_chinese(
+    services: Services, body: dict[str, Any], respond: Respond, client: WebClient
+) -> None:
+    switch_language(services, body, respond, client, english=False)
 
 
 def on_share(services: Services, body: dict[str, Any], client: WebClient, respond: Respond) -> None:

@@ -109,6 +109,8 @@ def _post_answer(
                 unfurl_links=False,
                 unfurl_media=False,
             )
+            # Quotes whose English does not exist yet: edited in once it does.
+            services.english_later.follow(client, answer, answer_id, channel, response.get("ts"))
         return response.get("ts"), answer_id
     except SlackApiError as exc:
         # Not retried: the client already retried 429s, dropped connections and 5xx.

@@ -18,6 +18,7 @@ from retrieval.answers.quoting import best_sentence, excerpt
 from retrieval.changes.news import TopicNews, topic_news
 from retrieval.corpus.store import CorpusChange, CorpusStore
 from retrieval.db.tables import utcnow
+from retrieval.translation.render import english_shown
 
 log = logging.getLogger(__name__)
 
@@ -94,11 +95,17 @@ class Digests:
         for passage in news.new[:QUOTES_PER_TOPIC]:
             source = snapshot.sources[passage.source_id]
             key = best_sentence(passage.text, analysis)
+            shown = excerpt(passage.text, key)
             rendering = english.rendering(passage.content_hash) if english is not None else None
+            in_english, key_in_english, checked = (
+                english_shown(rendering.segments, passage.text, shown or passage.text, key)
+                if rendering is not None
+                else (None, None, None)
+            )
             out.append(
                 {
                     "text": passage.text,
-                    "excerpt": excerpt(passage.text, key),
+                    "excerpt": shown,
                     "highlight": key,
                     "title": source.title,
                     "url": source.url,
@@ -106,8 +113,9 @@ class Digests:
                     "author": source.author,
                     "tier": source.tier,
                     "published": source.published.isoformat() if source.published else None,
-                    "english": rendering.english if rendering is not None else None,
-                    "english_checked": rendering.checked if rendering is not None else None,
+                    "english": in_english,
+                    "english_highlight": key_in_english,
+                    "english_checked": checked,
                 }
             )
         return out

@@ -166,6 +166,14 @@ class AnswerRecords:
             row.corpus_version = answer.get("corpus_version")
             row.revisions = [*(row.revisions or []), revision]
 
+    @writes
+    def replace(self, answer_id: int, answer: AnswerJSON) -> None:
+        """The answer as now shown, where only its English changed (no revision to record)."""
+        with self.sessions.begin() as session:
+            row = session.get(AnswerLog, answer_id)
+            if row is not None:
+                row.answer_json = cast(dict[str, Any], answer)
+
     def weak_answers(self, since: datetime) -> list[WeakAnswer]:
         """Answers since `since` labelled low or none or given a 👎, oldest first."""
         with self.sessions() as session:

@@ -32,7 +32,7 @@ from retrieval.index import IndexSnapshot
 from retrieval.search.analysis import QueryAnalysis
 from retrieval.search.english import EnglishSide
 from retrieval.search.hybrid import Hit, SearchResult
-from retrieval.translation.render import english_of
+from retrieval.translation.render import english_shown
 
 LABELS = ("high", "medium", "low", "none")
 MAX_PASSAGES = 5
@@ -64,9 +64,10 @@ class Quote:
     score: float
     tier: str = "analysis"
     origin: str | None = None
-    # The English rendering (machine translation) and the English of the key sentence; None
-    # while it is pending or when translation is off. `english_checked` False: the guard
-    # found a number, name or negation missing, so it is shown with a warning.
+    # The English shown under the quote (machine translation, of the excerpt where one is
+    # shown) and the English of its key sentence; None while pending or when translation is
+    # off. `english_checked` False: a unit's English failed the guard and is withheld, its
+    # place marked (`retrieval.translation.render.NO_ENGLISH`).
     english: str | None = None
     english_highlight: str | None = None
     english_checked: bool | None = None
@@ -102,6 +103,23 @@ class Answer:
     def shown(self) -> list[Quote]:
         """The quotes a person sees: the best few, best first (the best is what answers)."""
         return self.quotes[:SHOWN_QUOTES]
+
+    def with_english(self, snapshot: IndexSnapshot, english: EnglishSide) -> Answer:
+        """The same answer with its quotes' English as the renderings now stand."""
+        rows = {p.id: p for p in snapshot.passages}
+        quotes = []
+        for quote in self.quotes:
+            row = rows.get(quote.passage_id)
+            rendering = english.rendering(row.content_hash) if row is not None else None
+            if row is not None and rendering is not None:
+                shown, key, checked = english_shown(
+                    rendering.segments, row.text, quote.excerpt or row.text, quote.highlight
+                )
+                quote = replace(
+                    quote, english=shown, english_highlight=key, english_checked=checked
+                )
+            quotes.append(quote)
+        return replace(self, quotes=quotes)
 
     def citations(self) -> dict[str, int]:
         """Source file → its citation number: one number per source, in order of first quote."""
@@ -356,6 +374,14 @@ def compose(
             similarity = similarities[i] if i < len(similarities) else None
             highlight = best_sentence(hit.passage.text, result.analysis, similarity)
             rendering = english.rendering(hit.passage.content_hash) if english else None
+            quoted = excerpt(hit.passage.text, highlight)
+            in_english, key_in_english, checked = (
+                english_shown(
+                    rendering.segments, hit.passage.text, quoted or hit.passage.text, highlight
+                )
+                if rendering
+                else (None, None, None)
+            )
             quotes.append(
                 Quote(
                     passage_id=hit.passage.id,
@@ -371,14 +397,10 @@ def compose(
                     score=round(hit.score, 4),
                     tier=voice.tier,
                     origin=voice.origin,
-                    english=rendering.english if rendering else None,
-                    english_highlight=(
-                        english_of(rendering.segments, hit.passage.text, highlight)
-                        if rendering
-                        else None
-                    ),
-                    english_checked=rendering.checked if rendering else None,
-                    excerpt=excerpt(hit.passage.text, highlight),
+                    english=in_english,
+                    english_highlight=key_in_english,
+                    english_checked=checked,
+                    excerpt=quoted,
                 )
             )
     if quotes:
@@ -411,3 +433,38 @@ def compose(
         translations=english is not None,
         newest=newest.line() if newest is not None else None,
     )
+
+
+def with_english(answer: AnswerJSON, snapshot: IndexSnapshot, english: EnglishSide) -> AnswerJSON:
+    """`answer` with the English of its quotes as the renderings now stand: what an answer
+    posted before its English existed shows once the English lands. Quotes of passages the
+    served corpus no longer holds keep what they had."""
+    rows = {p.id: p for p in snapshot.passages}
+    passages = []
+    for passage in answer["passages"]:
+        row = rows.get(passage.get("passage_id", ""))
+        rendering = english.rendering(row.content_hash) if row is not None else None
+        if row is not None and rendering is not None:
+            shown = passage.get("excerpt") or row.text
+            in_english, key, checked = english_shown(
+                rendering.segments, row.text, shown, passage["highlight"]
+            )
+            passage = {
+                **passage,
+                "english": in_english,
+                "english_highlight": key,
+                "english_checked": checked,
+            }
+        passages.append(passage)
+    return {**answer, "passages": passages}
+
+
+def awaiting_english(answer: AnswerJSON) -> list[str]:
+    """Ids of the shown quotes' passages that have no English yet (while translation is on)."""
+    if answer.get("translations") != "on":
+        return []
+    return [
+        p["passage_id"]
+        for p in answer["passages"][:SHOWN_QUOTES]
+        if p.get("english") is None and "passage_id" in p
+    ]

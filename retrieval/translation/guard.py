@@ -11,9 +11,14 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
+
+from retrieval.text.glossary import renderings
 from retrieval.text.tokens import has_cjk
+from retrieval.translation.numbers import explicit, stated
 
 CHINESE_SCALE = {"万亿": 10**12, "亿": 10**8, "万": 10**4, "千": 10**3}
 ENGLISH_SCALE = {
@@ -51,13 +56,13 @@ _ENGLISH_NUMBER = re.compile(
 # idioms that are positive in English ("不容小觑": significant), and A-not-A questions.
 _NOT_NEGATIONS = re.compile(
     "不过|不断|不少|不仅|不但|不管|不久|不同|不错|不得不|不如|不然|不停|不禁|不用说|不可思议|"
-    "差不多|要不|未来|无论|无数|无疑|无限|无关|无所谓|毫无疑问|并非如此|不容小觑|忍不住|"
+    "差不多|要不|未来|无论|无数|无疑|无限|无关|无所谓|毫无疑问|并非如此|不容小觑|忍不住|停滞不前|"
     r"不由得|(.)[不没]\1"
 )
 _NEGATION = re.compile("并未|并没有|没有|无法|未|没|不|无|非(?!常)|别再|拒绝|否认")
 _ENGLISH_NEGATION = re.compile(
     r"\b(?:not|no|never|none|nothing|nobody|nowhere|neither|nor|without|cannot|unable|"
-    r"impossible|lack\w*|fail\w*|den(?:y|ied|ies|ial)|refus\w*|reject\w*|absent|instead|"
+    r"impossible|impractical|immature|lack\w*|fail\w*|den(?:y|ied|ies|ial)|refus\w*|reject\w*|absent|instead|"
     r"rather than|yet to|un(?!der|til|ique|ivers|it|ion|iform|less)\w{3,}|"
     r"in(?:complete|capable|sufficient|ability|vincible|visible)\w*|im(?:possib|probab)\w*|"
     r"\w{3,}less|non-?\w+|halt\w*|stop\w*|hardly|barely|little|few)\b|n't",
@@ -78,27 +83,6 @@ class GuardResult:
 
 def _fold(text: str) -> str:
     return unicodedata.normalize("NFKC", text)
-
-
-def spell_amounts(text: str) -> str:
-    """Chinese amounts in English units before translation: "5亿美元" → "500 million美元".
-    Small models render 亿 as "billion" even when told otherwise; given the English unit,
-    they copy it."""
-
-    def english(match: re.Match[str]) -> str:
-        value = float(match.group(1)) * CHINESE_SCALE[match.group(2)]
-        for unit, size in (("trillion", 10**12), ("billion", 10**9), ("million", 10**6)):
-            if value >= size:
-                return f" {value / size:g} {unit} "
-        return f" {value:,.0f} "
-
-    names = [m.span() for m in _LATIN_NAME.finditer(text)]
-    spelled = re.sub(
-        r"(?<![A-Za-z0-9.])(\d+(?:\.\d+)?)\s*(万亿|亿|万|千)",
-        lambda m: m.group() if any(a <= m.start() < b for a, b in names) else english(m),
-        text,
-    )
-    return re.sub(r" {2,}", " ", spelled).strip()
 
 
 def strip_preamble(text: str) -> str:
@@ -161,12 +145,91 @@ def _squash(text: str) -> str:
     return re.sub(r"[^a-z0-9]", "", text.lower())
 
 
+# Words whose sense a rumour turns on: a hedge, a condition, a report (who says so), a
+# part of a year. Dropped, they turn "almost" into "all", "if" into a fact and a rumour
+# into a statement (graded renderings, issue 26).
+_SENSES: tuple[tuple[str, str, str], ...] = (
+    (
+        "如果|假如|假设|要是|倘若",
+        r"\b(if|suppose|supposing|assum\w*|were|would|imagine)\b",
+        "a condition (if)",
+    ),
+    (
+        "几乎|差不多|接近",
+        r"\b(almost|nearly|virtually|close to|approaching|near)\b",
+        "a hedge (almost)",
+    ),
+    (
+        "可能|也许|或许|大概|恐怕|估计|未必",
+        r"\b(may|might|could|possibl\w*|perhaps|probabl\w*|likely|maybe|estimat\w*|"
+        r"not necessarily|guess\w*|expect\w*|suggest\w*)\b",
+        "a hedge (may)",
+    ),
+    (
+        "据说|据悉|据报道|据称|传闻|传言|爆料|透露|消息人士|知情人士",
+        r"\b(report\w*|said|says|say|according|rumou?r\w*|reveal\w*|claim\w*|sources?|"
+        r"alleged\w*|disclos\w*|leak\w*|insiders?|told|tell\w*|learn\w*|understood)\b",
+        "who says so (reportedly)",
+    ),
+    ("年底|年末", r"\b(end|late|close)\b", "the end of a year"),
+    ("年初", r"\b(beginning|early|start)\b", "the beginning of a year"),
+)
+_KEPT_SENSES = tuple(
+    (re.compile(chinese), re.compile(english, re.I), what) for chinese, english, what in _SENSES
+)
+
+
+def sense_words(text: str) -> list[str]:
+    """An English word for each sense of `text` a rendering must keep (the fake translator's)."""
+    return [
+        what.split("(")[-1].rstrip(")") for chinese, _, what in _KEPT_SENSES if chinese.search(text)
+    ]
+
+
+# A Chinese question: a question mark, or a question particle before the end.
+_ZH_QUESTION = re.compile(r"[？?]|[吗呢][\s。！!…~]*$")
+# A capitalised Latin name of three letters or more ("Dario", "Romero", "SemiAnalysis").
+_CAPITALISED = re.compile(r"(?<![A-Za-z])[A-Z][a-zA-Z]{2,}(?![A-Za-z])")
+
+
 def check(source: str, english: str) -> GuardResult:
-    """Every number, versioned name and negation of `source` must survive into `english`."""
+    """What a reader acts on must survive from `source` into `english`: every amount, date,
+    duration and number by value (read from the source as written out for the translator),
+    every name (Latin, and the glossary's Chinese names), every negation, and a question
+    stays a question."""
+    problems = _kept(explicit(source), english)
+    for fact in stated(source):
+        month = next((m for m in MONTHS if m in fact.lower()), None)
+        if month and month not in _fold(english).lower() and month[:3] not in english.lower():
+            problems.append(f"date {fact} missing")
+    lower = _fold(english).lower()
+    for name in dict.fromkeys(_CAPITALISED.findall(_fold(source))):
+        if name.lower() not in lower and _squash(name) not in _squash(english):
+            problems.append(f"name {name} missing")
+    for chinese, rendered in renderings().items():
+        name = rendered.split(" (")[0]
+        if chinese in source and name[:1].isupper() and name.lower() not in lower:
+            problems.append(f"name {chinese} ({name}) missing")
+    for chinese_words, english_words, what in _KEPT_SENSES:
+        if chinese_words.search(source) and not english_words.search(english):
+            problems.append(f"{what} dropped")
+    for year in dict.fromkeys(re.findall(r"(?<![\w.])(?:19|20)\d\d(?!\w)", english)):
+        if year not in explicit(source):
+            problems.append(f"year {year} not in the source")
+    asks = bool(_ZH_QUESTION.search(source.strip()))
+    if asks and "?" not in english:
+        problems.append("a question rendered as a statement")
+    elif not asks and english.rstrip().endswith("?"):
+        problems.append("a statement rendered as a question")
+    return GuardResult(not problems, tuple(dict.fromkeys(problems)))
+
+
+def _kept(source: str, english: str) -> list[str]:
+    """Numbers, versioned names and negations of `source` (amounts already in English)."""
     problems: list[str] = []
     english = _fold(english).strip()
     if not english:
-        return GuardResult(False, ("empty rendering",))
+        return ["empty rendering"]
     if has_cjk(english):
         problems.append("Chinese left untranslated")
     if len(english) > 8 * len(source) + 80:
@@ -192,4 +255,33 @@ def check(source: str, english: str) -> GuardResult:
     wanted = negations(source)
     if wanted and english_negations(english) < wanted:
         problems.append(f"{wanted} negation(s) in the source, fewer in the rendering")
-    return GuardResult(not problems, tuple(problems))
+    return problems
+
+
+@dataclass(frozen=True)
+class Aligner:
+    """The guard's reading of meaning: each unit's English set against its Chinese with a
+    cross-lingual embedding (`embed`: texts → unit vectors; EmbeddingGemma's similarity
+    prompt in the product). English far from its Chinese says something else or leaves much
+    out; an English sentence far from it was added (a small model's invented sentence).
+    Thresholds: docs/quality.md, "English renderings"."""
+
+    embed: Callable[[list[str]], np.ndarray]
+    least: float  # cosine of the whole English to its Chinese, at least
+    sentence_least: float  # cosine of each English sentence to the Chinese, at least
+
+    def problems(self, chinese: str, english: str) -> list[str]:
+        parts = [s for s in _ENGLISH_SENTENCE.findall(english) if len(s.split()) >= 3]
+        vectors = self.embed([chinese, english, *parts])
+        problems = []
+        whole = float(vectors[0] @ vectors[1])
+        if whole < self.least:
+            problems.append(f"the English does not say what the Chinese says ({whole:.2f})")
+        if len(parts) > 1:
+            for part, vector in zip(parts, vectors[2:], strict=True):
+                if float(vectors[0] @ vector) < self.sentence_least:
+                    problems.append(f"a sentence the Chinese does not have: {part[:60]!r}")
+        return problems
+
+
+_ENGLISH_SENTENCE = re.compile(r"[^.!?]+(?:[.!?]+[\"”’)]?|$)")

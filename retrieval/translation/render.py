@@ -1,5 +1,6 @@
-"""Rendering a passage: piece by piece through a translator, each piece checked by the guard
-and retried when it fails; what still fails is kept but marked unchecked."""
+"""Rendering a passage: unit by unit (real sentences, each with its neighbours as context), each
+unit's English checked by the guard and tried again, told what it lost, when it fails. A unit
+whose English still fails is kept for search but never shown as a translation."""
 
 from __future__ import annotations
 
@@ -9,24 +10,31 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from retrieval.translation.gloss import gloss_leftovers
-from retrieval.translation.guard import GuardResult, check, spell_amounts, strip_preamble
-from retrieval.translation.segments import clauses, segments
-from retrieval.translation.translator import Translator
+from retrieval.translation.guard import Aligner, GuardResult, check, strip_preamble
+from retrieval.translation.numbers import explicit
+from retrieval.translation.translator import Translator, prompt_terms
+from retrieval.translation.units import context_of, units
 
 
 @dataclass(frozen=True)
 class Rendering:
+    # Every unit's English joined: a search aid for English questions, never what is shown.
     english: str
-    checked: bool
-    # (Chinese piece, its English): what lets the key sentence be marked in both languages.
-    segments: tuple[tuple[str, str], ...]
+    checked: bool  # every unit passed the guard
+    # (Chinese unit as the passage has it, its English, and why that English must not be
+    # shown, or "" when it passed): what an answer shows, and where the key sentence is.
+    segments: tuple[tuple[str, str, str], ...]
     problems: tuple[str, ...] = ()
     tokens: int = 0
     seconds: float = 0.0
 
 
-def _translate(translator: Translator, text: str, hint: str | None = None) -> tuple[str, int]:
-    english, tokens = translator.translate(spell_amounts(text), hint)
+def _translate(
+    translator: Translator, text: str, hint: str | None = None, context: str | None = None
+) -> tuple[str, int]:
+    english, tokens = translator.translate(
+        explicit(text), hint, explicit(context) if context else None
+    )
     return strip_preamble(english), tokens
 
 
@@ -34,45 +42,61 @@ def _better(a: tuple[str, GuardResult], b: tuple[str, GuardResult]) -> tuple[str
     return b if len(b[1].problems) < len(a[1].problems) else a
 
 
-def _render_piece(translator: Translator, piece: str) -> tuple[str, GuardResult, int]:
-    """One piece, tried up to three ways until the guard passes: as it is; again, told what
-    the first attempt lost; clause by clause. Chinese still left is glossed from CC-CEDICT."""
-    english, tokens = _translate(translator, piece)
-    best = (english, check(piece, english))
+def _render_unit(
+    translator: Translator, source: str, text: str, context: str
+) -> tuple[str, GuardResult, int]:
+    """One unit, tried again when the guard fails, told what the first attempt lost. Chinese
+    still left is glossed from CC-CEDICT."""
+    english, tokens = _translate(translator, text, context=context or None)
+    best = (english, check(source, english))
     if not best[1].ok:
-        english, used = _translate(translator, piece, hint="; ".join(best[1].problems))
+        english, used = _translate(
+            translator, text, hint="; ".join(best[1].problems), context=context or None
+        )
         tokens += used
-        best = _better(best, (english, check(piece, english)))
-    if not best[1].ok:
-        parts = [_translate(translator, clause) for clause in clauses(piece)]
-        tokens += sum(used for _, used in parts)
-        english = " ".join(e for e, _ in parts if e)
-        best = _better(best, (english, check(piece, english)))
+        best = _better(best, (english, check(source, english)))
     if not best[1].ok and any("Chinese left" in p for p in best[1].problems):
         english = gloss_leftovers(best[0])
-        best = _better(best, (english, check(piece, english)))
+        best = _better(best, (english, check(source, english)))
     return best[0], best[1], tokens
 
 
+def verdict(source: str, english: str, aligner: Aligner | None = None) -> GuardResult:
+    """The guard on one unit: the rules (numbers, names, negations, questions) and, with an
+    aligner, the meaning. What `rumorbot translate --check` prints too."""
+    problems = list(check(source, english).problems)
+    if aligner is not None and english.strip():
+        problems += aligner.problems(source, english)
+    return GuardResult(not problems, tuple(problems))
+
+
 def render(
-    translator: Translator, text: str, after_piece: Callable[[], None] | None = None
+    translator: Translator,
+    text: str,
+    after_piece: Callable[[], None] | None = None,
+    aligner: Aligner | None = None,
 ) -> Rendering:
-    """`after_piece` is called after each piece (a worker's heartbeat)."""
+    """`after_piece` is called after each unit (a worker's heartbeat). `aligner`: the guard's
+    reading of meaning, applied to each unit's final English (it withholds, never retries)."""
     started = time.perf_counter()
-    pairs: list[tuple[str, str]] = []
+    parts = units(text, translator.punctuate)
+    segments: list[tuple[str, str, str]] = []
     problems: list[str] = []
     tokens = 0
-    for piece in segments(text):
-        english, verdict, used = _render_piece(translator, piece)
+    for index, unit in enumerate(parts):
+        english, _, used = _render_unit(
+            translator, unit.source, unit.text, context_of(parts, index)
+        )
         tokens += used
-        problems.extend(f"{piece[:20]}…: {p}" for p in verdict.problems)
-        pairs.append((piece, english))
+        final = verdict(unit.source, english, aligner)
+        problems.extend(f"{unit.source[:20]}…: {p}" for p in final.problems)
+        segments.append((unit.source, english, "; ".join(final.problems)))
         if after_piece:
             after_piece()
     return Rendering(
-        english=" ".join(e for _, e in pairs if e),
+        english=" ".join(e for _, e, _ in segments if e),
         checked=not problems,
-        segments=tuple(pairs),
+        segments=tuple(segments),
         problems=tuple(problems),
         tokens=tokens,
         seconds=time.perf_counter() - started,
@@ -83,22 +107,55 @@ def _squash(text: str) -> str:
     return re.sub(r"\s+", "", text)
 
 
-def english_of(pairs: Sequence[Sequence[str]], text: str, part: str) -> str | None:
-    """The English of the pieces that hold `part` of the passage `text` (e.g. its key
-    sentence), or None when it cannot be placed. Whitespace is ignored: pieces are joined
-    with spaces where the passage may have none."""
-    text, part = _squash(text), _squash(part)
+NO_ENGLISH = "[no reliable English for this part"
+
+
+def _withheld(chinese: str) -> str:
+    """What stands for a unit whose English failed the guard: never a fluent wrong sentence;
+    the field's names and terms it holds, from the glossary, where it has any."""
+    terms = [en.split(" (")[0] for en in prompt_terms(chinese).values()]
+    return f"{NO_ENGLISH}; terms: {', '.join(dict.fromkeys(terms))}]" if terms else f"{NO_ENGLISH}]"
+
+
+def english_of(segments: Sequence[Sequence[str]], text: str, part: str) -> tuple[str, bool] | None:
+    """The English shown for `part` of the passage `text` (the key sentence, the excerpt or
+    the whole): each unit's English where it passed the guard, a marked gap where it did not;
+    and whether every unit of it passed. None when it cannot be placed. Whitespace is
+    ignored: units are joined with spaces where the passage may have none."""
+    # An excerpt is marked "…" where it was cut; the marks are not the passage's.
+    text, part = _squash(text), _squash(part).strip("…")
     start = text.find(part)
     if start < 0 or not part:
         return None
     end = start + len(part)
     out: list[str] = []
+    passed = True
     cursor = 0
-    for chinese, english in pairs:
+    for chinese, english, *failed in segments:
         at = text.find(_squash(chinese), cursor)
         if at < 0:
             return None
         cursor = at + len(_squash(chinese))
-        if at < end and cursor > start:
+        if not (at < end and cursor > start):
+            continue
+        if failed and failed[0]:
+            passed = False
+            gap = _withheld(chinese)
+            if not out or not out[-1].startswith(NO_ENGLISH):
+                out.append(gap)
+        elif english:
             out.append(english)
-    return " ".join(out) or None
+    return (" ".join(out), passed) if out else None
+
+
+def english_shown(
+    segments: Sequence[Sequence[str]], text: str, shown: str, key: str
+) -> tuple[str | None, str | None, bool | None]:
+    """What a quote shows in English: (the English of `shown`, the passage or the excerpt of
+    it that is quoted; the English of its key sentence `key`; whether every unit of `shown`
+    passed the guard), each None when the units cannot be placed."""
+    whole = english_of(segments, text, shown)
+    if whole is None:
+        return None, None, None
+    highlight = english_of(segments, text, key)
+    return whole[0], highlight[0] if highlight else None, whole[1]

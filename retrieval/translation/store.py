@@ -36,7 +36,8 @@ def worker_name() -> str:
 class StoredRendering:
     english: str
     checked: bool
-    segments: tuple[tuple[str, str], ...]
+    # (Chinese unit, its English, why the English is withheld or ""): see Rendering.
+    segments: tuple[tuple[str, str, str], ...]
     problems: tuple[str, ...]
 
 
@@ -96,7 +97,7 @@ class TranslationStore:
                     finished_at=utcnow(),
                     english=rendering.english,
                     checked=rendering.checked,
-                    segments=[list(pair) for pair in rendering.segments],
+                    segments=[list(unit) for unit in rendering.segments],
                     problems=list(rendering.problems),
                     tokens=rendering.tokens,
                     seconds=round(rendering.seconds, 3),
@@ -135,7 +136,7 @@ class TranslationStore:
                     out[content_hash] = StoredRendering(
                         english or "",
                         bool(checked),
-                        tuple((zh, en) for zh, en in segments or []),
+                        tuple((zh, en, withheld) for zh, en, withheld in segments or []),
                         tuple(problems or []),
                     )
         return out

@@ -20,22 +20,34 @@ from retrieval.text.glossary import renderings
 log = logging.getLogger(__name__)
 
 # Part of every stored rendering's key: changing the prompt re-translates the corpus.
-PROMPT_VERSION = 3
+PROMPT_VERSION = 4
 SYSTEM_PROMPT = (
-    "You translate Chinese text about the AI industry into English. Translate the user's text"
-    " faithfully and completely, sentence for sentence. Keep every number, date, amount, name"
-    " and negation exactly. Write 亿 as hundred million (3亿 = 300 million) and 万 as ten"
-    " thousand. Do not add, explain, summarise or answer anything. Reply with the English"
-    " translation only."
+    "You translate Chinese text about the AI industry into English. Translate only the text"
+    " after 'Translate:', faithfully and completely; the context is there to tell you who and"
+    " what the text is about, never translate it. Keep every number, date, amount, name and"
+    " negation exactly, and keep a question a question. Amounts and dates are already written"
+    " in English: copy them. Do not add, explain, summarise, finish or answer anything. Reply"
+    " with the English translation only."
+)
+PUNCTUATE_PROMPT = (
+    "Copy the user's Chinese text exactly, character for character, and only insert Chinese"
+    " punctuation (，。？！：；) where its clauses and sentences end. Do not add, remove or change"
+    " any other character. Reply with the punctuated text only."
 )
 
 
 class Translator(Protocol):
     translator_id: str
 
-    def translate(self, text: str, hint: str | None = None) -> tuple[str, int]:
+    def translate(
+        self, text: str, hint: str | None = None, context: str | None = None
+    ) -> tuple[str, int]:
         """English for one piece of Chinese text, and the tokens generated. `hint`: what an
-        earlier attempt got wrong, for a second try."""
+        earlier attempt got wrong, for a second try; `context`: the sentences around it."""
+        ...
+
+    def punctuate(self, text: str) -> str:
+        """The text copied with punctuation inserted (a transcript's)."""
         ...
 
     def close(self) -> None: ...
@@ -46,17 +58,19 @@ def prompt_terms(text: str) -> dict[str, str]:
     return {zh: en for zh, en in renderings().items() if zh in text}
 
 
-def user_message(text: str, hint: str | None = None) -> str:
+def user_message(text: str, hint: str | None = None, context: str | None = None) -> str:
     terms = prompt_terms(text)
     parts = []
     if terms:
         parts.append("Terms: " + "; ".join(f"{zh} = {en}" for zh, en in terms.items()))
+    if context:
+        parts.append(f"Context (do not translate): {context}")
     if hint:
         parts.append(
             f"An earlier translation was wrong ({hint}). Translate every word into English;"
             " keep every number, name and negation (不/没/未/无 = not/no/never/without)."
         )
-    return "\n\n".join([*parts, f"Translate:\n{text}"]) if parts else text
+    return "\n\n".join([*parts, f"Translate:\n{text}"])
 
 
 class LlamaTranslator:
@@ -85,20 +99,31 @@ class LlamaTranslator:
             )
         return self._llm
 
-    def translate(self, text: str, hint: str | None = None) -> tuple[str, int]:
+    def _chat(self, system: str, user: str, max_tokens: int) -> tuple[str, int]:
         with self._lock:
             result = self._model().create_chat_completion(
                 messages=[
-                    {"role": "system", "content": SYSTEM_PROMPT},
-                    {"role": "user", "content": user_message(text, hint)},
+                    {"role": "system", "content": system},
+                    {"role": "user", "content": user},
                 ],
                 temperature=0.0,
                 top_k=1,
-                # English runs ~1.5 tokens per Chinese character; a runaway stops here.
-                max_tokens=min(64 + 3 * len(text), 768),
+                max_tokens=max_tokens,
             )
         content = result["choices"][0]["message"]["content"] or ""
         return content.strip(), int(result.get("usage", {}).get("completion_tokens", 0))
+
+    def translate(
+        self, text: str, hint: str | None = None, context: str | None = None
+    ) -> tuple[str, int]:
+        # English runs ~1.5 tokens per Chinese character; a runaway stops here.
+        return self._chat(
+            SYSTEM_PROMPT, user_message(text, hint, context), min(64 + 3 * len(text), 768)
+        )
+
+    def punctuate(self, text: str) -> str:
+        # A copy: about one token per character, and a few for the punctuation.
+        return self._chat(PUNCTUATE_PROMPT, text, min(64 + 2 * len(text), 1024))[0]
 
     def close(self) -> None:
         with self._lock:
@@ -116,16 +141,31 @@ class FakeTranslator:
     def __init__(self) -> None:
         self.calls: list[str] = []
 
-    def translate(self, text: str, hint: str | None = None) -> tuple[str, int]:
-        from retrieval.translation.guard import negations
+    def translate(
+        self, text: str, hint: str | None = None, context: str | None = None
+    ) -> tuple[str, int]:
+        from retrieval.translation.guard import negations, sense_words
 
         self.calls.append(text)
-        words = [en.split(" (")[0] for en in prompt_terms(text).values()]
+        words = [en.split(" (")[0] for en in prompt_terms(text).values()] + sense_words(text)
         words += re.findall(r"[A-Za-z0-9][A-Za-z0-9.*-]*", text)
         words += ["not"] * negations(text)
         digest = hashlib.sha256(text.encode()).hexdigest()[:6]
         english = f"[EN {digest}] " + " ".join(words) if words else f"[EN {digest}]"
+        if re.search(r"[？?]|[吗呢][\s。!！]*$", text.strip()):
+            english += "?"  # a question stays a question
         return english, len(english.split())
+
+    def punctuate(self, text: str) -> str:
+        """A full stop after every third phrase (not inside a date: "12 月 11 日"):
+        deterministic sentence ends."""
+        phrases = text.split(" ")
+        out = ""
+        for i, phrase in enumerate(phrases):
+            following = phrases[i + 1] if i + 1 < len(phrases) else ""
+            end = i % 3 == 2 and not following[:1].isdigit() and not phrase[-1:].isdigit()
+            out += phrase + ("。" if end else " ")
+        return out.strip()
 
     def close(self) -> None:
         pass

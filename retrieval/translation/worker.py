@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from functools import partial
 
 from retrieval.corpus.store import PassageRow, SourceInfo
+from retrieval.translation.guard import Aligner
 from retrieval.translation.render import render
 from retrieval.translation.store import TranslationStore, text_hash, worker_name
 from retrieval.translation.translator import Translator
@@ -126,9 +127,11 @@ def translate_jobs(
     stop: threading.Event | None = None,
     wait_for_others: bool = False,
     poll_seconds: float = 5.0,
+    aligner: Aligner | None = None,
 ) -> Summary:
     """Render every job without a rendering. With `wait_for_others`, also wait for texts other
-    workers hold, and take them over if those workers die."""
+    workers hold, and take them over if those workers die. `aligner`: the guard's reading of
+    meaning (see `render`)."""
     started = time.perf_counter()
     me = worker_name()
     summary = Summary(total=len(jobs))
@@ -149,7 +152,7 @@ def translate_jobs(
                 progress(number, len(jobs), job)
             try:
                 rendering = render(
-                    translator, job.text, partial(store.heartbeat, job.content_hash, me)
+                    translator, job.text, partial(store.heartbeat, job.content_hash, me), aligner
                 )
             except Exception:
                 log.exception("could not translate %s; it is left for a later run", job.what)

@@ -89,7 +89,7 @@ def test_english_rendering_under_a_quote() -> None:
     )
     assert english_text(p, True) == "_First sentence. *The &lt;key&gt; sentence.*_"
     unchecked = english_text({**p, "english_checked": False}, True)
-    assert unchecked is not None and ":warning:" in unchecked and "unchecked" in unchecked
+    assert unchecked is not None and ":warning:" in unchecked and "not shown" in unchecked
     assert english_text({**p, "english": None}, True) == "_(English translation pending)_"
     assert english_text({**p, "english": None}, False) is None
 

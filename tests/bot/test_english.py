@@ -54,11 +54,23 @@ def test_english_question_gets_english_under_each_quote(running: RunningApp) -> 
     assert "show_chinese" in action_ids(call)
 
 
-def test_before_translation_the_answer_says_pending(running: RunningApp) -> None:
+def test_english_that_lands_later_is_edited_into_the_answer_once(running: RunningApp) -> None:
     running.event(mention("why was Opus 3.5 not released?"))
-    (call,) = running.stub.wait_for("chat.postMessage")
-    assert rendered(call).count("English translation pending") == 3
-    assert "machine translation" not in rendered(call)
+    (posted,) = running.stub.wait_for("chat.postMessage")
+    assert rendered(posted).count("English translation pending") == 3
+    # The quotes' passages are translated ahead of the rest, and the answer edited in place:
+    # chat.update, not a second message (which would notify again).
+    (edited,) = running.stub.wait_for("chat.update")
+    assert edited["channel"] == posted["channel"] and edited["ts"] == "1700000000.000100"
+    assert "pending" not in rendered(edited)
+    assert rendered(edited).count("[EN ") >= 3
+    time.sleep(0.5)
+    assert running.stub.count("chat.postMessage") == 1 and running.stub.count("chat.update") == 1
+    answer_id = int(blocks_of(edited)[-1]["block_id"].split(":")[1])
+    stored = running.services.records.answer(answer_id)
+    assert stored is not None and all(p["english"] for p in stored["passages"][:3])
+    assert "machine translation" not in rendered(posted)
+    assert "machine translation" in rendered(edited)
 
 
 def test_chinese_question_is_chinese_only_with_a_button_for_english(running: RunningApp) -> None:

@@ -132,3 +132,46 @@ def test_gaps_group_paraphrases_and_keep_other_questions_apart(gemma_embedder) -
     gaps = find_gaps(asked, gemma_embedder, lambda q: None, CALIBRATION.gap_distance)
     assert sorted(g.size for g in gaps) == [1, 2]
     assert set(gaps[0].examples) == {asked[0].question, asked[1].question}
+
+
+@pytest.mark.parametrize(
+    ("chinese", "english", "shown"),
+    [
+        (  # faithful: shown
+            "Ego 总结称 我认为 GPT-4o 和 Claude 3.5 Sonnet 很可能都是从更大的模型当中蒸馏而来的",
+            "Ego summarized that GPT-4o and Claude 3.5 Sonnet are likely derived from larger"
+            " models through distillation.",
+            True,
+        ),
+        (
+            "最近 专注于 AI 领域的分析师 Alberto Romero 曝出 其实 OpenAI 的GPT-5 已经真实存在",
+            "Recently, Alberto Romero, an analyst focused on AI, has revealed that OpenAI's"
+            " GPT-5 actually exists.",
+            True,
+        ),
+        (  # whole sentences invented around the one the Chinese has
+            "结果它的性能令人大失所望，最终只能被降级成GPT-4.5，在今年2月推出。",
+            "The performance of Orion was disappointing compared to May's flagship model GPT-4o."
+            " After being quietly launched, GPT-4.5 quickly faded from public view. It was only"
+            " upgraded to GPT-4.5 in February this year.",
+            False,
+        ),
+        (  # a fragment given a sentence of the model's own
+            "推向大众创造不了相应的经济价值",
+            "The creation of value for the public cannot be achieved through the dissemination"
+            " of such rumors.",
+            False,
+        ),
+    ],
+)
+def test_the_guard_reads_meaning_with_the_aligner(
+    gemma_embedder, chinese: str, english: str, shown: bool
+) -> None:
+    from retrieval.translation.guard import Aligner
+    from retrieval.translation.render import verdict
+
+    aligner = Aligner(
+        gemma_embedder.embed_similar, CALIBRATION.align_least, CALIBRATION.align_sentence_least
+    )
+    result = verdict(chinese, english, aligner)
+    assert result.ok is shown, result.problems
