@@ -284,4 +284,5 @@ class Aligner:
         return problems
 
 
-_ENGLISH_SENTENCE = re.compile(r"[^.!?]+(?:[.!?]+[\"”’)]?|$)")
+# A sentence ends at ".", "!" or "?" before a space or the end: "Opus 3.5" is one word.
+_ENGLISH_SENTENCE = re.compile(r"\S.*?(?:[.!?]+[\"”’)]?(?=\s|$)|$)", re.S)
