@@ -62,7 +62,8 @@ _NOT_NEGATIONS = re.compile(
 _NEGATION = re.compile("并未|并没有|没有|无法|未|没|不|无|非(?!常)|别再|拒绝|否认")
 _ENGLISH_NEGATION = re.compile(
     r"\b(?:not|no|never|none|nothing|nobody|nowhere|neither|nor|without|cannot|unable|"
-    r"impossible|impractical|immature|lack\w*|fail\w*|den(?:y|ied|ies|ial)|refus\w*|reject\w*|absent|instead|"
+    r"impossible|impractical|immature|lack\w*|fail\w*|den(?:y|ied|ies|ial)|refus\w*|reject\w*|"
+    r"absent|instead|"
     r"rather than|yet to|un(?!der|til|ique|ivers|it|ion|iform|less)\w{3,}|"
     r"in(?:complete|capable|sufficient|ability|vincible|visible)\w*|im(?:possib|probab)\w*|"
     r"\w{3,}less|non-?\w+|halt\w*|stop\w*|hardly|barely|little|few)\b|n't",
@@ -166,9 +167,13 @@ _SENSES: tuple[tuple[str, str, str], ...] = (
         "a hedge (may)",
     ),
     (
-        "据说|据悉|据报道|据称|传闻|传言|爆料|透露|消息人士|知情人士",
+        "据说|据悉|据报道|据称|传闻|传言|爆料|透露|消息人士|知情人士|"
+        # 称 "says", not 称为 "is called", 堪称 "can be called", 名称 "name"…
+        "(?<![名号堪简俗统通并职对相])称(?![为之号赞呼霸作心职得])",
         r"\b(report\w*|said|says|say|according|rumou?r\w*|reveal\w*|claim\w*|sources?|"
-        r"alleged\w*|disclos\w*|leak\w*|insiders?|told|tell\w*|learn\w*|understood)\b",
+        r"alleged\w*|disclos\w*|leak\w*|insiders?|told|tell\w*|learn\w*|understood|stat\w*|"
+        r"summar\w*|announc\w*|not(?:ed|es|ing)|wrote|writ\w*|explain\w*|insist\w*|argu\w*|"
+        r"assert\w*|mention\w*|indicat\w*|conclud\w*|posted|tweet\w*)\b",
         "who says so (reportedly)",
     ),
     ("年底|年末", r"\b(end|late|close)\b", "the end of a year"),
@@ -180,12 +185,28 @@ _KEPT_SENSES = tuple(
 
 
 def sense_words(text: str) -> list[str]:
-    """An English word for each sense of `text` a rendering must keep (the fake translator's)."""
-    return [
+    """English words for the senses of `text` a rendering must keep, and "<name> said" for
+    who says so (what the fake translator keeps)."""
+    words = [
         what.split("(")[-1].rstrip(")") for chinese, _, what in _KEPT_SENSES if chinese.search(text)
     ]
+    return words + [f"{_english_name(m.group(1))} said" for m in _ZH_SAYS.finditer(_fold(text))]
 
 
+# Who says or thinks so: a name right before 认为/表示/称/说… in the Chinese must be the one who
+# says or thinks so in the English ("Dario 认为…" is not "they abandoned Dario and believed…").
+_ZH_SAYS = re.compile(
+    r"([A-Z][A-Za-z]+|奥特曼|马斯克|小扎|扎克伯格|纳德拉|黄仁勋)\s*(?:也|还|则|曾|更)?"
+    r"(?:认为|表示|称|说|指出|透露|强调|坦言|承认|声称|写道|提到|解释|否认|预测|估计|相信)"
+)
+_EN_SAYS = (
+    r"(?:\s+(?:also|however|has|had|then|further|later|previously|publicly|himself|herself|"
+    r"once|still|even|,))*\s+(?:says|said|say|stat\w*|believ\w*|think\w*|thought|argu\w*|"
+    r"not(?:ed|es|ing)|summar\w*|claim\w*|reveal\w*|told|wrote|writ\w*|point\w*|add\w*|"
+    r"admit\w*|emphasi\w*|stress\w*|suggest\w*|explain\w*|insist\w*|reckon\w*|expect\w*|"
+    r"predict\w*|estimat\w*|den\w*|mention\w*|indicat\w*|acknowledg\w*|confirm\w*|felt|"
+    r"feel\w*|tweet\w*|posted)\b"
+)
 # A Chinese question: a question mark, or a question particle before the end.
 _ZH_QUESTION = re.compile(r"[？?]|[吗呢][\s。！!…~]*$")
 # A capitalised Latin name of three letters or more ("Dario", "Romero", "SemiAnalysis").
@@ -216,12 +237,25 @@ def check(source: str, english: str) -> GuardResult:
     for year in dict.fromkeys(re.findall(r"(?<![\w.])(?:19|20)\d\d(?!\w)", english)):
         if year not in explicit(source):
             problems.append(f"year {year} not in the source")
+    for speaker in dict.fromkeys(m.group(1) for m in _ZH_SAYS.finditer(_fold(source))):
+        english_name = _english_name(speaker)
+        name = re.escape(english_name)
+        said = rf"(?:\b{name}\b(?:'s)?{_EN_SAYS}|according to \w*\s*{name})"
+        if english_name.lower() in lower and not re.search(said, english, re.I):
+            problems.append(f"{speaker} no longer the one who says so")
     asks = bool(_ZH_QUESTION.search(source.strip()))
     if asks and "?" not in english:
         problems.append("a question rendered as a statement")
     elif not asks and english.rstrip().endswith("?"):
         problems.append("a statement rendered as a question")
     return GuardResult(not problems, tuple(dict.fromkeys(problems)))
+
+
+def _english_name(name: str) -> str:
+    """A speaker's name as the English has it: a Latin name as it is, a Chinese one by the
+    glossary ("奥特曼" → "Altman")."""
+    rendered = renderings().get(name)
+    return rendered.split(" (")[0] if rendered else name
 
 
 def _kept(source: str, english: str) -> list[str]:

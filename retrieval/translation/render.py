@@ -117,11 +117,15 @@ def _withheld(chinese: str) -> str:
     return f"{NO_ENGLISH}; terms: {', '.join(dict.fromkeys(terms))}]" if terms else f"{NO_ENGLISH}]"
 
 
-def english_of(segments: Sequence[Sequence[str]], text: str, part: str) -> tuple[str, bool] | None:
+def english_of(
+    segments: Sequence[Sequence[str]], text: str, part: str, least_inside: float = 0.0
+) -> tuple[str, bool] | None:
     """The English shown for `part` of the passage `text` (the key sentence, the excerpt or
     the whole): each unit's English where it passed the guard, a marked gap where it did not;
     and whether every unit of it passed. None when it cannot be placed. Whitespace is
-    ignored: units are joined with spaces where the passage may have none."""
+    ignored: units are joined with spaces where the passage may have none. `least_inside`:
+    the share of a unit that must lie inside `part` for its English to be shown with it (an
+    excerpt's English should not run far past the Chinese it shows)."""
     # An excerpt is marked "…" where it was cut; the marks are not the passage's.
     text, part = _squash(text), _squash(part).strip("…")
     start = text.find(part)
@@ -136,7 +140,8 @@ def english_of(segments: Sequence[Sequence[str]], text: str, part: str) -> tuple
         if at < 0:
             return None
         cursor = at + len(_squash(chinese))
-        if not (at < end and cursor > start):
+        inside = min(cursor, end) - max(at, start)
+        if inside <= 0 or inside < least_inside * (cursor - at):
             continue
         if failed and failed[0]:
             passed = False
@@ -154,7 +159,7 @@ def english_shown(
     """What a quote shows in English: (the English of `shown`, the passage or the excerpt of
     it that is quoted; the English of its key sentence `key`; whether every unit of `shown`
     passed the guard), each None when the units cannot be placed."""
-    whole = english_of(segments, text, shown)
+    whole = english_of(segments, text, shown, least_inside=0.5)
     if whole is None:
         return None, None, None
     highlight = english_of(segments, text, key)

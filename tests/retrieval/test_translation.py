@@ -57,6 +57,9 @@ ROOT = Path(__file__).resolve().parents[2]
         ("Dario 认为换种训练方式可以改善结果", "He thinks another method could help", False),
         ("奥特曼表示 GPT-5 还没有开始训练", "Altman said GPT-5 training has not started", True),
         ("奥特曼表示 GPT-5 还没有开始训练", "Musk said GPT-5 training has not started", False),
+        ("所以称计划仍在继续", "So the plan is still ongoing.", False),  # 称: someone says so
+        ("所以称计划仍在继续", "So he said the plan is still ongoing.", True),
+        ("它堪称最强的模型", "It can be called the strongest model.", True),  # 堪称: no one says
         ("GPT-5 已经存在了吗？", "GPT-5 already exists.", False),  # a question made a claim
         ("GPT-5 已经存在了。", "Does GPT-5 already exist?", False),
     ],
@@ -100,6 +103,14 @@ def test_guard(source: str, english: str, ok: bool) -> None:
             "24 December, OpenAI used the same GPT-4o foundation as o1 to release the reasoning"
             " model o3.",
             "the end of a year dropped",
+        ),
+        (  # the one who thinks so made the one given up on
+            "但是由于性能达不到内外部对Opus 3.5这个名头的期待 他们最终选择放弃 Dario"
+            " 认为换种训练方式应该可以改善结果",
+            "However, because the performance did not meet the expectations of the external and"
+            " internal Opus 3.5 name, they ultimately decided to abandon Dario and believed that"
+            " switching to a different training method could improve the results.",
+            "Dario no longer the one who says so",
         ),
         (  # 亿 read as a thousand million
             "这一轮融资3亿美元。",
@@ -284,6 +295,13 @@ def test_key_sentence_maps_to_its_english() -> None:
     assert len(units_) == 3
     assert english_of(units_, text, "关键的一句话在这里,它也够长。") == (units_[1][1], True)
     assert english_of(units_, text, "不在文中") is None
+    # An excerpt that only grazes a unit does not carry that unit's English with it.
+    excerpt = "它足够长了。关键的一句话在这里,它也够长。最后"
+    assert english_of(units_, text, excerpt) == (
+        f"{units_[0][1]} {units_[1][1]} {units_[2][1]}",
+        True,
+    )
+    assert english_of(units_, text, excerpt, least_inside=0.5) == (units_[1][1], True)
 
 
 def test_each_unit_is_translated_with_its_neighbours_as_context() -> None:
