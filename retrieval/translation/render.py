@@ -143,7 +143,9 @@ def english_of(
         inside = min(cursor, end) - max(at, start)
         if inside <= 0 or inside < least_inside * (cursor - at):
             continue
-        if failed and failed[0]:
+        # A unit rendered before the guard's latest rules is read by them again here (they
+        # are cheap; the stored verdict of the meaning check stands).
+        if (failed and failed[0]) or (english and not check(chinese, english).ok):
             passed = False
             gap = _withheld(chinese)
             if not out or not out[-1].startswith(NO_ENGLISH):

@@ -304,6 +304,17 @@ def test_key_sentence_maps_to_its_english() -> None:
     assert english_of(units_, text, excerpt, least_inside=0.5) == (units_[1][1], True)
 
 
+def test_a_stored_unit_is_read_again_by_the_guards_latest_rules() -> None:
+    # Rendered and stored as passing before a rule existed: not shown now.
+    text = "估值达到3亿美元。模型很强。"
+    stored = [
+        ("估值达到3亿美元。", "valued at 3 billion dollars.", ""),
+        ("模型很强。", "strong.", ""),
+    ]
+    english, passed = english_of(stored, text, text) or ("", True)
+    assert not passed and english.startswith(NO_ENGLISH) and english.endswith("strong.")
+
+
 def test_each_unit_is_translated_with_its_neighbours_as_context() -> None:
     text = "OpenAI 表示第一句话足够长。关键的一句话在这里,它也够长。最后一句话在这里,同样够长。"
     seen: list[str | None] = []
