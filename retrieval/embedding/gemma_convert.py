@@ -1,6 +1,6 @@
 """EmbeddingGemma-300M for ONNX Runtime: the assembled sentence-transformers folder exported
 once (transformer, mean pooling, its two dense layers, normalisation) and its weights stored
-in 8-bit blocks (`onnx_weights`), each step checked against sentence-transformers.
+in 8-bit blocks (`onnx_export`), each step checked against sentence-transformers.
 
 Why not torch at run time: one short query takes ~73 ms in torch float32 on two cores, ~47 ms
 in ONNX Runtime float32 and ~38 ms with 8-bit weights, which also take 0.5 GB instead of
@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 import shutil
 import uuid
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +19,7 @@ import numpy as np
 
 from retrieval.embedding.embedders import OnnxEmbedder
 from retrieval.embedding.gemma_parts import FOLDER_NAME, ensure_assembled
-from retrieval.embedding.onnx_weights import eight_bit_weights
+from retrieval.embedding.onnx_export import eight_bit_weights, export_embedder
 
 log = logging.getLogger(__name__)
 
@@ -120,24 +119,7 @@ def export(folder: Path) -> Path:
     try:
         exported = work / Path(ONNX_FILE).name
         ids = torch.tensor([[2, 8071, 236787, 3927, 1]])
-        with warnings.catch_warnings(), torch.no_grad():
-            # The tracer warns about shape-dependent branches it records as constants; the
-            # comparisons with sentence-transformers below say whether the export is right.
-            warnings.simplefilter("ignore")
-            torch.onnx.export(
-                Embedding().eval(),
-                (ids, torch.ones_like(ids)),
-                str(exported),
-                input_names=["input_ids", "attention_mask"],
-                output_names=["embedding"],
-                dynamic_axes={
-                    "input_ids": {0: "batch", 1: "tokens"},
-                    "attention_mask": {0: "batch", 1: "tokens"},
-                    "embedding": {0: "batch"},
-                },
-                opset_version=17,
-                dynamo=False,
-            )
+        export_embedder(Embedding().eval(), ids, exported)
         _check(work, reference, EXPORT_AGREES, "the float32 export")
         eight_bit_weights(exported, int(transformer.config.vocab_size))
         _check(work, reference, EIGHT_BIT_AGREES, "the 8-bit weights")
