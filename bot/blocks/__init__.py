@@ -1,6 +1,13 @@
 """Block Kit rendering, one module per surface; every untrusted string is escaped here."""
 
-from bot.blocks.answers import answer_blocks, answer_fallback, as_of_text, correction_reply
+from bot.blocks.answers import (
+    FEEDBACK_ACTION,
+    answer_blocks,
+    answer_fallback,
+    as_of_text,
+    correction_reply,
+)
+from bot.blocks.base import context
 from bot.blocks.digests import digest_blocks, digest_fallback
 from bot.blocks.home import home_blocks
 from bot.blocks.listings import (
@@ -17,6 +24,7 @@ from bot.blocks.modals import FEEDBACK_CALLBACK, feedback_modal
 from bot.blocks.quotes import MT_NOTE, PENDING_NOTE, UNCHECKED_NOTE
 
 __all__ = [
+    "FEEDBACK_ACTION",
     "FEEDBACK_CALLBACK",
     "MT_NOTE",
     "PENDING_NOTE",
@@ -24,6 +32,7 @@ __all__ = [
     "answer_blocks",
     "answer_fallback",
     "as_of_text",
+    "context",
     "correction_reply",
     "digest_blocks",
     "digest_fallback",

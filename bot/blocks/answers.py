@@ -6,13 +6,11 @@ from __future__ import annotations
 from bot.blocks.base import (
     LABEL_BADGE,
     MAX_BLOCKS,
-    SECTION_LIMIT,
     Block,
     context,
-    date_text,
     section,
 )
-from bot.blocks.quotes import MT_NOTE, citation, english_text, quote_text
+from bot.blocks.quotes import MT_NOTE, citation, quote_block
 from bot.text import escape_mrkdwn, truncate
 from retrieval.answers.answer import SHOWN_QUOTES, citation_numbers
 from retrieval.answers.payload import AnswerJSON, PassageJSON
@@ -82,13 +80,11 @@ def answer_blocks(
         )
     numbers = citation_numbers_of(passages)
     for number, passage in zip(numbers, passages, strict=True):
-        rendering = english_text(passage, translations_on) if show_english else None
-        english_part = f"\n{rendering}" if rendering else ""
-        # The date on every quote: quotes stay in order of relevance, not of time.
-        older = " · _older_" if passage.get("older") else ""
-        marker = f" [{number}] _{date_text(passage.get('published'))}_{older}"
-        budget = SECTION_LIMIT - len(marker) - len(english_part)
-        blocks.append(section(truncate(quote_text(passage), budget) + marker + english_part))
+        blocks.append(
+            quote_block(
+                passage, number=number, english=show_english, translations_on=translations_on
+            )
+        )
     if passages:
         blocks.append({"type": "divider"})
         # One line per source: its first quote's passage stands for it.
@@ -102,10 +98,7 @@ def answer_blocks(
         context(f"Corpus version {answer.get('corpus_version')} · {as_of_text(answer)}{note}{mt}")
     )
     if answer_id is not None:
-        elements: list[Block] = [
-            _button("👍 Helpful", "feedback_up", answer_id),
-            _button("👎 Not helpful", "feedback_down", answer_id),
-        ]
+        elements: list[Block] = []
         if shareable:
             elements.insert(0, _button("Share in channel", "share_answer", answer_id, "primary"))
         if has_english:
@@ -114,8 +107,39 @@ def answer_blocks(
                 elements.append(_button("中文 only", "show_chinese", answer_id))
             else:
                 elements.append(_button("Show in English", "show_english", answer_id))
-        blocks.append({"type": "actions", "block_id": f"answer:{answer_id}", "elements": elements})
+        if elements:
+            blocks.append(
+                {"type": "actions", "block_id": f"answer:{answer_id}", "elements": elements}
+            )
+        blocks.append(feedback_block(answer_id))
     return blocks[:MAX_BLOCKS]
+
+
+FEEDBACK_ACTION = "answer_feedback"
+
+
+def feedback_block(answer_id: int) -> Block:
+    """Slack's own 👍/👎 for AI answers; the pressed button's value names the answer."""
+    return {
+        "type": "context_actions",
+        "block_id": f"feedback:{answer_id}",
+        "elements": [
+            {
+                "type": "feedback_buttons",
+                "action_id": FEEDBACK_ACTION,
+                "positive_button": _feedback_button("Helpful", f"up:{answer_id}"),
+                "negative_button": _feedback_button("Not helpful", f"down:{answer_id}"),
+            }
+        ],
+    }
+
+
+def _feedback_button(label: str, value: str) -> Block:
+    return {
+        "text": {"type": "plain_text", "text": label},
+        "accessibility_label": f"This answer was {label.lower()}",
+        "value": value,
+    }
 
 
 def _button(label: str, action_id: str, answer_id: int, style: str | None = None) -> Block:

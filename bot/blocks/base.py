@@ -3,6 +3,7 @@ dates, source titles and bylines, escaped."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 
@@ -35,11 +36,23 @@ def date_text(value: str | date | None) -> str:
     return value if isinstance(value, str) else value.isoformat()
 
 
+# CJK characters and their full-width punctuation: mrkdwn markers must not touch them.
+_CJK = "\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef"
+_CJK_EDGE = re.compile(f"^[{_CJK}]|[{_CJK}]$")
+
+
+def strong(text: str) -> str:
+    """`text` (escaped) in mrkdwn bold. Slack reads `*` as a marker only where it touches
+    whitespace or punctuation, so text that begins or ends in Chinese is put in quotation
+    marks inside the asterisks: they touch punctuation, never a CJK character."""
+    return f"*“{text}”*" if _CJK_EDGE.search(text) else f"*{text}*"
+
+
 def titled(title: str, url: str | None) -> str:
     """A source's title, escaped: linked when it has a URL, else in bold."""
     safe = escape_mrkdwn(title)
     # A URL from our own corpus, but still: no "|" or ">" may end the link early.
-    return f"<{escape_mrkdwn(url).replace('|', '%7C')}|{safe}>" if url else f"*{safe}*"
+    return f"<{escape_mrkdwn(url).replace('|', '%7C')}|{safe}>" if url else strong(safe)
 
 
 def byline(outlet: str | None, author: str | None) -> str:

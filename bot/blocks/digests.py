@@ -2,18 +2,9 @@
 
 from __future__ import annotations
 
-from bot.blocks.base import (
-    MAX_BLOCKS,
-    SECTION_LIMIT,
-    Block,
-    byline,
-    context,
-    date_text,
-    section,
-    titled,
-)
-from bot.blocks.quotes import MT_NOTE, english_text, quote_text
-from bot.text import escape_mrkdwn, truncate
+from bot.blocks.base import MAX_BLOCKS, Block, byline, context, date_text, section, strong, titled
+from bot.blocks.quotes import MT_NOTE, quote_block
+from bot.text import escape_mrkdwn
 from retrieval.answers.payload import QuotedPassage
 from retrieval.changes.news import TopicNews
 from retrieval.corpus.store import CorpusChange, SourceInfo
@@ -32,20 +23,19 @@ def digest_blocks(
 ) -> list[Block]:
     """One channel's digest of a corpus change: per followed topic it touches, what it does
     to the picture, the sources, the new passages quoted (English under them) and what left."""
-    names = ", ".join(f"*{escape_mrkdwn(n.topic)}*" for n, _ in topics)
+    names = ", ".join(strong(escape_mrkdwn(n.topic)) for n, _ in topics)
     blocks: list[Block] = [section(f":newspaper: *The sources changed* on {names}")]
     for news, quotes in topics:
-        lines = [f"*{escape_mrkdwn(news.topic)}*"]
+        lines = [strong(escape_mrkdwn(news.topic))]
         lines += [f"• {escape_mrkdwn(said)}" for said in news.picture]
         for source in news.sources:
             what = "Updated source" if source.id in change.changed else "New source"
             lines.append(_source_line(source, what))
         blocks.append(section("\n".join(lines)))
-        for passage in quotes:
-            rendering = english_text(passage, translations_on)
-            english_part = f"\n{rendering}" if rendering else ""
-            budget = SECTION_LIMIT - len(english_part)
-            blocks.append(section(truncate(quote_text(passage), budget) + english_part))
+        blocks += [
+            quote_block(passage, english=True, translations_on=translations_on)
+            for passage in quotes
+        ]
         if len(news.new) > len(quotes):
             blocks.append(context(f"…and {len(news.new) - len(quotes)} more new passage(s)"))
     unfollow = escape_mrkdwn(topics[0][0].topic) if topics else "<topic>"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.blocks.base import LABEL_BADGE, Block, byline, context, date_text, section
+from bot.blocks.base import LABEL_BADGE, Block, byline, context, date_text, section, strong
 from bot.store.answers import AskedQuestion
 from bot.text import escape_mrkdwn, truncate
 from retrieval.corpus.store import SourceInfo, VersionInfo
@@ -39,7 +39,9 @@ def home_blocks(
         who = byline(s.outlet, s.author)
         title = escape_mrkdwn(truncate(s.title, 150))
         blocks.append(
-            context(f"*{title}* — {who} · {date_text(s.published)} · {s.tier or 'unclassified'}")
+            context(
+                f"{strong(title)} — {who} · {date_text(s.published)} · {s.tier or 'unclassified'}"
+            )
         )
     if len(sources) > HOME_SOURCES:
         blocks.append(context(f"…and {len(sources) - HOME_SOURCES} more: `/rumor sources`"))

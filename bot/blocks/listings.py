@@ -14,8 +14,10 @@ from bot.blocks.base import (
     context,
     date_text,
     section,
+    strong,
     titled,
 )
+from bot.blocks.quotes import text_element
 from bot.store.answers import FEEDBACK_REASONS, Stats
 from bot.text import escape_mrkdwn, truncate
 from retrieval.answers.timeline import TimelineEntry
@@ -55,14 +57,25 @@ def sources_blocks(
 
 
 def timeline_blocks(topic: str, entries: list[TimelineEntry]) -> list[Block]:
-    safe_topic = escape_mrkdwn(truncate(topic, 200))
+    safe_topic = strong(escape_mrkdwn(truncate(topic, 200)))
     if not entries:
-        return [section(f"Nothing in the corpus is about *{safe_topic}*.")]
-    blocks: list[Block] = [section(f"*Timeline: {safe_topic}* (oldest first; undated last)")]
+        return [section(f"Nothing in the corpus is about {safe_topic}.")]
+    blocks: list[Block] = [section(f"Timeline: {safe_topic} (oldest first; undated last)")]
     for e in entries[: MAX_BLOCKS - 2]:
-        when = e.published.isoformat() if e.published else "_date unknown_"
-        who = escape_mrkdwn(e.outlet or e.title)
-        blocks.append(section(f"*{when}* · {who} ({e.tier})\n> {escape_mrkdwn(e.quote)}"))
+        when = e.published.isoformat() if e.published else "date unknown"
+        said = [
+            text_element(when, bold=True),
+            text_element(f" · {e.outlet or e.title} ({e.tier})"),
+        ]
+        blocks.append(
+            {
+                "type": "rich_text",
+                "elements": [
+                    {"type": "rich_text_section", "elements": said},
+                    {"type": "rich_text_quote", "elements": [text_element(e.quote)]},
+                ],
+            }
+        )
     return blocks
 
 

@@ -1,13 +1,29 @@
-"""A quoted passage as Slack shows it: the Chinese with its key sentence in bold, the English
-rendering under it, and its citation."""
+"""A quoted passage as Slack shows it: a `rich_text` block holding the Chinese verbatim as a
+quote with its key sentence in bold, its date and citation number, and the English rendering
+under it in italics (its key sentence bold too). Rich text because mrkdwn's `*bold*` is read
+only against whitespace or punctuation: inside Chinese it prints as literal asterisks. Its
+text elements are plain, so nothing in a source can mention, link or broadcast."""
 
 from __future__ import annotations
 
 import re
+from typing import Any
 
-from bot.blocks.base import KIND_TIER, byline, date_text, titled
-from bot.text import escape_mrkdwn
+from bot.blocks.base import KIND_TIER, Block, byline, date_text, titled
+from bot.text import truncate
 from retrieval.answers.payload import PassageJSON, QuotedPassage
+from retrieval.translation.render import NO_ENGLISH
+
+# Where a sentence's English failed the guard, the rendering holds a marker instead.
+_GAP = re.compile(re.escape(NO_ENGLISH) + r"[^\]]*\]")
+
+Element = dict[str, Any]
+
+MT_NOTE = "English: machine translation, may contain errors"
+UNCHECKED_NOTE = "parts whose English failed the check are not shown as a translation"
+PENDING_NOTE = "(English translation pending)"
+QUOTE_BUDGET = 2500  # characters of Chinese in one quote
+ENGLISH_BUDGET = 1500  # characters of English under one quote, cut at a sentence end
 
 
 def citation(number: int, passage: PassageJSON) -> str:
@@ -18,21 +34,19 @@ def citation(number: int, passage: PassageJSON) -> str:
     return f"[{number}] {linked} — {who}, {when} ({kind})"
 
 
-def quote_text(passage: QuotedPassage) -> str:
-    """The passage (or the excerpt shown of it) as a Slack quote, its key sentence in bold."""
-    text, highlight = passage.get("excerpt") or passage["text"], passage.get("highlight") or ""
-    if highlight and highlight in text:
-        before, _, after = text.partition(highlight)
-        body = f"{escape_mrkdwn(before)}*{escape_mrkdwn(highlight).strip()}*{escape_mrkdwn(after)}"
-    else:
-        body = escape_mrkdwn(text)
-    return "\n".join(f"> {line}" if line.strip() else ">" for line in body.split("\n"))
+def text_element(text: str, *, bold: bool = False, italic: bool = False) -> Element:
+    element: Element = {"type": "text", "text": text}
+    style = {name: True for name, on in (("bold", bold), ("italic", italic)) if on}
+    if style:
+        element["style"] = style
+    return element
 
 
-MT_NOTE = "English: machine translation, may contain errors"
-UNCHECKED_NOTE = "parts whose English failed the check are not shown as a translation"
-PENDING_NOTE = "(English translation pending)"
-ENGLISH_BUDGET = 1500  # characters of English under one quote, cut at a sentence end
+def marked(text: str, key: str, *, italic: bool = False) -> list[Element]:
+    """`text` as rich-text elements, `key` (where it occurs) in bold."""
+    before, found, after = text.partition(key) if key else (text, "", "")
+    parts = [(before, False), (found, True), (after, False)] if found else [(text, False)]
+    return [text_element(part, bold=bold, italic=italic) for part, bold in parts if part]
 
 
 def cut_at_sentence(text: str, limit: int) -> str:
@@ -47,20 +61,59 @@ def cut_at_sentence(text: str, limit: int) -> str:
     return head[: head.rfind(" ")].rstrip(",;: ") + " …" if " " in head else head + "…"
 
 
-def english_text(passage: QuotedPassage, translations_on: bool) -> str | None:
-    """The rendering under a quote, in italics, its key sentence in bold too; None when
-    there is nothing to say (translation off)."""
+def english_elements(passage: QuotedPassage, translations_on: bool) -> list[Element]:
+    """The rendering under a quote (italic, its key sentence bold) and, when parts of it
+    failed the check, a warning; nothing when translation is off."""
     english = passage.get("english")
     if not english:
-        return f"_{PENDING_NOTE}_" if translations_on else None
-    english = cut_at_sentence(english, ENGLISH_BUDGET)
-    key = (passage.get("english_highlight") or "").strip()
-    body = escape_mrkdwn(english)
-    if key and key in english:
-        before, _, after = english.partition(key)
-        body = f"{escape_mrkdwn(before)}*{escape_mrkdwn(key)}*{escape_mrkdwn(after)}"
-    # Slack's italics end at a line break; renderings are one paragraph.
-    line = "_" + " ".join(body.split()) + "_"
+        pending = [text_element(PENDING_NOTE, italic=True)]
+        return [{"type": "rich_text_section", "elements": pending}] if translations_on else []
+    english = " ".join(cut_at_sentence(english, ENGLISH_BUDGET).split())
+    key = " ".join((passage.get("english_highlight") or "").split())
+    rendered: list[Element] = [
+        {"type": "rich_text_section", "elements": _with_gaps(marked(english, key, italic=True))}
+    ]
     if passage.get("english_checked") is False:
-        line += f"\n:warning: _{UNCHECKED_NOTE}_"
-    return line
+        warning = [{"type": "emoji", "name": "warning"}, text_element(" " + UNCHECKED_NOTE)]
+        rendered.append({"type": "rich_text_section", "elements": warning})
+    return rendered
+
+
+def _with_gaps(elements: list[Element]) -> list[Element]:
+    """The gap markers of a rendering set apart as code, never in the translation's italics
+    or bold: they are rumorbot's words, not the source's."""
+    out: list[Element] = []
+    for element in elements:
+        text, at = element["text"], 0
+        for gap in _GAP.finditer(text):
+            if gap.start() > at:
+                out.append({**element, "text": text[at : gap.start()]})
+            out.append({"type": "text", "text": gap.group(), "style": {"code": True}})
+            at = gap.end()
+        if at < len(text):
+            out.append({**element, "text": text[at:]})
+    return out
+
+
+def quote_block(
+    passage: QuotedPassage,
+    *,
+    number: int | None = None,
+    english: bool = False,
+    translations_on: bool = False,
+) -> Block:
+    """One quote: the passage (or the excerpt shown of it) verbatim, its key sentence bold,
+    then its citation number and date, then (`english`) the rendering under it."""
+    text = truncate(passage.get("excerpt") or passage["text"], QUOTE_BUDGET)
+    quoted = marked(text, (passage.get("highlight") or "").strip())
+    if number is not None:
+        # The date on every quote: quotes stay in order of relevance, not of time.
+        older = " · older" if passage.get("older") else ""
+        quoted += [
+            text_element(f" [{number}] "),
+            text_element(date_text(passage.get("published")) + older, italic=True),
+        ]
+    elements: list[Element] = [{"type": "rich_text_quote", "elements": quoted}]
+    if english:
+        elements += english_elements(passage, translations_on)
+    return {"type": "rich_text", "elements": elements}

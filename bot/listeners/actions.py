@@ -1,6 +1,6 @@
-"""Button actions on answers: 👍 / 👎 feedback (👎 asks why, in a modal), sharing a private
-answer to the channel, and switching an answer between Chinese only and Chinese with English
-renderings."""
+"""Button actions on answers: 👍 / 👎 feedback (Slack's feedback buttons, and the buttons of
+answers posted before them; 👎 asks why, in a modal), sharing a private answer to the channel,
+and switching an answer between Chinese only and Chinese with English renderings."""
 
 from __future__ import annotations
 
@@ -10,7 +10,13 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
-from bot.blocks import FEEDBACK_CALLBACK, answer_blocks, answer_fallback, feedback_modal
+from bot.blocks import (
+    FEEDBACK_ACTION,
+    FEEDBACK_CALLBACK,
+    answer_blocks,
+    answer_fallback,
+    feedback_modal,
+)
 from bot.listeners.binding import bind
 from bot.services import Services
 from bot.slack_errors import slack_error
@@ -21,11 +27,24 @@ from bot.text import clean_text
 log = logging.getLogger(__name__)
 
 
-def _answer_id(body: dict[str, Any]) -> int | None:
+def _value(body: dict[str, Any]) -> str:
     try:
-        return int(body["actions"][0]["value"])
-    except (KeyError, IndexError, TypeError, ValueError):
+        return str(body["actions"][0]["value"])
+    except (KeyError, IndexError, TypeError):
+        return ""
+
+
+def _answer_id(body: dict[str, Any]) -> int | None:
+    """The answer a button is on: its value is the answer's id, after "up:"/"down:" on
+    feedback buttons."""
+    try:
+        return int(_value(body).rpartition(":")[2])
+    except ValueError:
         return None
+
+
+def _thumbs_down(body: dict[str, Any]) -> bool:
+    return _value(body).startswith("down:")
 
 
 def _reason(view: dict[str, Any]) -> tuple[str | None, str | None]:
@@ -71,6 +90,23 @@ def ask_why(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
     """👎: the modal opens from the ack itself, while the click's trigger is fresh (it
     lasts 3 seconds); the vote counts whether or not a reason follows."""
     ack()
+    _open_reason(body, client)
+
+
+def ack_feedback(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+    ack()
+    if _thumbs_down(body):
+        _open_reason(body, client)
+
+
+def on_feedback(services: Services, body: dict[str, Any], respond: Respond) -> None:
+    """Slack's feedback buttons: 👍 counts (and clears a reason given before), 👎 counts
+    and its modal asks why."""
+    down = _thumbs_down(body)
+    vote(services, body, respond, -1 if down else +1, thank=not down)
+
+
+def _open_reason(body: dict[str, Any], client: WebClient) -> None:
     answer_id = _answer_id(body)
     if answer_id is None:
         return
@@ -163,6 +199,8 @@ def ack_at_once(ack: Ack) -> None:
 
 def register(app: App, services: Services) -> None:
     # Lazy listeners: acked at once in the request's thread, the work done in the pool.
+    app.action(FEEDBACK_ACTION)(ack=ack_feedback, lazy=[bind(on_feedback, services)])
+    # The buttons of answers posted before Slack's feedback buttons.
     app.action("feedback_down")(ack=ask_why, lazy=[bind(on_down, services)])
     app.view(FEEDBACK_CALLBACK)(ack=ack_at_once, lazy=[bind(on_reason, services)])
     for action_id, work in (

@@ -236,17 +236,18 @@ class AnswerRecords:
 
     @writes
     def vote(self, answer_id: int, user_id: str, vote: int) -> None:
-        """One vote per user per answer; voting again replaces the earlier vote (and the
-        reason given with it)."""
+        """One vote per user per answer; voting again replaces the earlier vote, and a changed
+        vote drops the reason given with the old one (a 👎 counted after its modal's reason
+        keeps it)."""
         with self.sessions.begin() as session:
             if session.get(AnswerLog, answer_id) is None:
                 raise KeyError(answer_id)
             existing = session.scalars(
                 select(Feedback).where(Feedback.answer_id == answer_id, Feedback.user_id == user_id)
             ).first()
-            if existing:
+            if existing and existing.vote != vote:
                 existing.vote, existing.reason, existing.comment = vote, None, None
-            else:
+            elif existing is None:
                 session.add(Feedback(answer_id=answer_id, user_id=user_id, vote=vote))
 
     @writes

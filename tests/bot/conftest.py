@@ -121,7 +121,11 @@ class SlackClient:
         }
         return self.post(urlencode(form), "application/x-www-form-urlencoded", **kwargs)
 
-    def action(self, action_id: str, value: str, user_id: str = "UASKER") -> Response:
+    def action(
+        self, action_id: str, value: str, user_id: str = "UASKER", kind: str = "button"
+    ) -> Response:
+        """A click on an answer's button (`kind`: "feedback_buttons" for Slack's own 👍/👎,
+        whose `value` is "up:<id>" or "down:<id>")."""
         payload = {
             "type": "block_actions",
             "team": {"id": "T1"},
@@ -137,7 +141,7 @@ class SlackClient:
                     "action_id": action_id,
                     "block_id": f"answer:{value}",
                     "value": value,
-                    "type": "button",
+                    "type": kind,
                     "action_ts": "1",
                 }
             ],
@@ -275,6 +279,12 @@ def at_once(work: Callable[[Any], Any], items: list[Any]) -> list[Any]:
     for thread in threads:
         thread.join()
     return results
+
+
+def answer_id_of(blocks: list[dict[str, Any]]) -> str:
+    """The answer id a posted answer's feedback buttons carry."""
+    (feedback,) = [b for b in blocks if b["type"] == "context_actions"]
+    return str(feedback["elements"][0]["positive_button"]["value"]).removeprefix("up:")
 
 
 def mention(text: str, ts: str = "1700000001.000200", **extra: Any) -> dict[str, Any]:

@@ -76,7 +76,7 @@ def test_a_reload_corrects_the_answer_it_changed_and_tells_its_asker_once(
     assert "Updated " in shown and "after a corpus change" in shown
     assert "Orion 的新消息, Example Wire, 2026-11-20" in shown
     assert ORION_NEWS in shown
-    assert "feedback_up" in shown  # the corrected answer keeps its buttons
+    assert "feedback_buttons" in shown  # the corrected answer keeps its buttons
     told = stub.wait_for("chat.postMessage", count=3)[2]
     assert told["thread_ts"] == "100.1" and told["text"].startswith("<@UASKER> ")
     assert ORION_QUESTION in told["text"]

@@ -13,7 +13,8 @@ import pytest
 from bot.services import Services, build_services
 from retrieval.translation.translator import FakeTranslator
 from retrieval.translation.worker import translate_jobs
-from tests.bot.conftest import ADMIN, RunningApp, make_settings, mention
+from tests.bot.conftest import ADMIN, RunningApp, answer_id_of, make_settings, mention
+from tests.bot.rendering import shown_quotes
 
 
 def translate_all(services: Services) -> None:
@@ -43,12 +44,11 @@ def test_english_question_gets_english_under_each_quote(running: RunningApp) -> 
     running.event(mention("why was Opus 3.5 not released?"))
     (call,) = running.stub.wait_for("chat.postMessage")
     text = rendered(call)
-    quotes = [b["text"]["text"] for b in blocks_of(call) if b["type"] == "section"][1:]
+    quotes = shown_quotes(blocks_of(call))
     assert len(quotes) == 3
-    for quote in quotes:  # under each quote and its citation, on its own line, in italics
-        cited, english = quote.split("\n")[-2:]
-        assert re.search(r" \[\d\] _[\w-]+_$", cited)
-        assert english.startswith(("_[EN ", "_*[EN "))
+    for quote in quotes:  # under each quote and its citation, in italics
+        assert re.search(r" \[\d\] [\w-]+$", quote.text)
+        assert quote.english_italic and quote.english.startswith("[EN ")
     assert "machine translation, may contain errors" in text
     assert "pending" not in text
     assert "show_chinese" in action_ids(call)
@@ -66,7 +66,7 @@ def test_english_that_lands_later_is_edited_into_the_answer_once(running: Runnin
     assert rendered(edited).count("[EN ") >= 3
     time.sleep(0.5)
     assert running.stub.count("chat.postMessage") == 1 and running.stub.count("chat.update") == 1
-    answer_id = int(blocks_of(edited)[-1]["block_id"].split(":")[1])
+    answer_id = int(answer_id_of(blocks_of(edited)))
     stored = running.services.records.answer(answer_id)
     assert stored is not None and all(p["english"] for p in stored["passages"][:3])
     assert "machine translation" not in rendered(posted)
@@ -118,8 +118,8 @@ def test_a_reload_translates_the_new_source_in_the_background(
     running.services.answers.refresh_english()
     running.event(mention("what happened to Orion training in 2024?"))
     (call,) = running.stub.wait_for("chat.postMessage")
-    first_quote = [b for b in blocks_of(call) if b["type"] == "section"][1]
-    assert "pending" not in json.dumps(first_quote)
+    first_quote = shown_quotes(blocks_of(call))[0]
+    assert first_quote.english and "pending" not in first_quote.english
 
 
 def test_a_missing_model_keeps_answers_chinese_without_promising_english(

@@ -26,7 +26,7 @@ def answered(app: RunningApp, count: int) -> dict:
 
 
 def has_buttons(call: dict) -> bool:
-    return any(b["type"] == "actions" for b in call["blocks"])
+    return any(b["type"] == "context_actions" for b in call["blocks"])
 
 
 @pytest.fixture

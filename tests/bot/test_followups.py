@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 import time
 
-from tests.bot.conftest import RunningApp, mention
+from tests.bot.conftest import RunningApp, answer_id_of, mention
+from tests.bot.rendering import shown_quotes
 
 THREAD = "30.1"
 
@@ -24,7 +25,7 @@ def context_line(call: dict) -> str | None:
 
 
 def quotes(call: dict) -> str:
-    return json.dumps([b for b in call["blocks"] if b["type"] == "section"][1:], ensure_ascii=False)
+    return json.dumps([q.text for q in shown_quotes(call["blocks"])], ensure_ascii=False)
 
 
 def test_a_follow_up_takes_the_threads_topic_and_a_new_topic_is_not_bent(
@@ -60,7 +61,7 @@ def test_a_question_in_another_thread_starts_afresh(running: RunningApp) -> None
 def test_a_follow_up_under_a_shared_rumor_ask_answer(running: RunningApp) -> None:
     running.command("ask why was Opus 3.5 not released?")
     (reply,) = running.stub.wait_for("response/UASKER")
-    answer_id = reply["blocks"][-1]["elements"][0]["value"]
+    answer_id = answer_id_of(reply["blocks"])
     running.action("share_answer", answer_id)
     running.stub.wait_for("chat.postMessage")
     shared_ts = "1700000000.000100"  # the stub's ts for the shared message

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from tests.bot.conftest import ADMIN, SlackClient, at_once, mention
+from tests.bot.conftest import ADMIN, SlackClient, answer_id_of, at_once, mention
 from tests.bot.slack_stub import SlackStub
 from tests.bot.test_following import add_orion_source
 from tests.bot.test_serve import free_port, start, stop, wait_healthy
@@ -138,11 +138,7 @@ def test_answers_and_feedback_from_both_land_in_one_database(replicas, stub, pos
     b.event(mention("什么是通用验证器？", ts="30.2"), event_id="EvLogB")
     posts = stub.wait_for("chat.postMessage", count=2)
     ids = [
-        next(
-            b_["elements"][0]["value"]
-            for b_ in (json.loads(p["blocks"]) if isinstance(p["blocks"], str) else p["blocks"])
-            if b_["type"] == "actions"
-        )
+        answer_id_of(json.loads(p["blocks"]) if isinstance(p["blocks"], str) else p["blocks"])
         for p in posts
     ]
     a.action("feedback_up", ids[1], user_id="U1")
