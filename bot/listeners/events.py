@@ -16,6 +16,7 @@ from slack_sdk.errors import SlackApiError
 from bot.answering import answer_and_log, failed, question_from
 from bot.blocks import answer_blocks, answer_fallback, usage_hint
 from bot.listeners.binding import bind
+from bot.listeners.prompts import CHECK_PROMPT, PASTE_IT, STATUS, loading_messages
 from bot.services import Services
 from bot.slack_errors import UNFIXABLE_SLACK_ERRORS, slack_error
 from bot.store.health import DATABASE_DOWN
@@ -75,7 +76,7 @@ def post_answer(
 ) -> tuple[str | None, int | None]:
     """Answer in the request's thread: the posted message's ts (None if nothing was posted)
     and the answer's record id."""
-    with looking(client, request["channel"], request.get("ts")):
+    with looking(client, request):
         return _post_answer(services, client, event_id, request)
 
 
@@ -86,10 +87,10 @@ def _post_answer(
     question = question_from(request.get("text"))
     answer_id = None
     try:
-        if not question:
-            response = client.chat_postMessage(
-                channel=channel, thread_ts=thread_ts, text=usage_hint()
-            )
+        if not question or question == CHECK_PROMPT:
+            # The "check a rumour" prompt asks for the rumour rather than search its words.
+            hint = PASTE_IT if question else usage_hint()
+            response = client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=hint)
         else:
             answer, answer_id = answer_and_log(
                 services,
@@ -126,11 +127,15 @@ def _post_answer(
 
 
 @contextmanager
-def looking(client: WebClient, channel: str, ts: str | None) -> Iterator[None]:
-    """👀 on a question in a channel while it is answered, removed once the answer (or the
-    apology) is posted. Best effort: without `reactions:write` the answer still comes."""
+def looking(client: WebClient, request: dict[str, Any]) -> Iterator[None]:
+    """While a question is answered: in a DM, Slack's status under it (cleared by the reply);
+    in a channel, 👀 on it, removed once the answer (or the apology) is posted. Best effort:
+    without `assistant:write` or `reactions:write` the answer still comes."""
+    channel, ts = request["channel"], request.get("ts")
+    if channel.startswith("D"):
+        _show_status(client, channel, request["thread_ts"], request.get("text") or "")
     if ts is None or channel.startswith("D"):
-        yield
+        yield  # no 👀 in a DM: the status says it
         return
     reacted = _react(client.reactions_add, channel, ts)
     try:
@@ -138,6 +143,18 @@ def looking(client: WebClient, channel: str, ts: str | None) -> Iterator[None]:
     finally:
         if reacted:
             _react(client.reactions_remove, channel, ts)
+
+
+def _show_status(client: WebClient, channel: str, thread_ts: str, question: str) -> None:
+    try:
+        client.assistant_threads_setStatus(
+            channel_id=channel,
+            thread_ts=thread_ts,
+            status=STATUS,
+            loading_messages=loading_messages(question),
+        )
+    except SlackApiError as exc:
+        log.debug("no status under %s: %s", thread_ts, slack_error(exc))
 
 
 def _react(call: Any, channel: str, ts: str) -> bool:

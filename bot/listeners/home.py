@@ -1,4 +1,5 @@
-"""The App Home tab, published when a user opens it."""
+"""The app's tabs as a user opens them: the Home tab, published; the Messages tab (where agent
+apps are talked to), offered the suggested prompts."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.blocks import home_blocks
 from bot.listeners.binding import bind
+from bot.listeners.prompts import PROMPTS, PROMPTS_TITLE
 from bot.services import Services
 from bot.slack_errors import slack_error
 
@@ -64,9 +66,24 @@ def ack_at_once() -> None:
     """Events are acked by Bolt as soon as this returns; the work comes after."""
 
 
+def offer_prompts(client: WebClient, channel: str) -> None:
+    """The Messages tab opened: its suggested prompts. An agent app sets them on the DM itself
+    (with a `thread_ts` the call silently does nothing)."""
+    try:
+        client.assistant_threads_setSuggestedPrompts(
+            channel_id=channel, prompts=PROMPTS, title=PROMPTS_TITLE
+        )
+    except SlackApiError as exc:
+        # An app installed from the old manifest (assistant_view) offers them per thread.
+        log.debug("no suggested prompts in %s: %s", channel, slack_error(exc))
+
+
 def on_home_opened(services: Services, event: dict[str, Any], client: WebClient) -> None:
+    if event.get("tab") == "messages" and event.get("channel"):
+        offer_prompts(client, event["channel"])
+        return
     if event.get("tab") != "home":
-        return  # the Messages tab: nothing to publish
+        return
     try:
         publish_home(services, client, event["user"])
     except Exception:

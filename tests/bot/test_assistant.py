@@ -1,10 +1,45 @@
-"""Slack's AI-app surface through the real Bolt path: suggested prompts when a thread starts,
-a title and a status while answering; in channels, 👀 on the question while it is answered."""
+"""Slack's AI surfaces through the real Bolt path: the agent Messages tab (suggested prompts
+when it opens; a status with rotating loading messages while a DM is answered), the legacy
+assistant container (prompts when a thread starts, a title); in channels, 👀 on the question
+while it is answered."""
 
 from __future__ import annotations
 
-from bot.listeners.assistant import CHECK_PROMPT, STATUS
+from bot.listeners.prompts import CHECK_PROMPT, STATUS
 from tests.bot.conftest import RunningApp, mention
+
+
+def test_the_messages_tab_offers_suggested_prompts(running: RunningApp) -> None:
+    opened = {"type": "app_home_opened", "user": "UASKER", "channel": "D7", "tab": "messages"}
+    assert running.event(opened, event_id="EvTab").status == 200
+    (prompts,) = running.stub.wait_for("assistant.threads.setSuggestedPrompts")
+    # An agent app sets them on the DM: with a thread_ts the call silently does nothing.
+    assert prompts["channel_id"] == "D7" and "thread_ts" not in prompts
+    assert [p["title"] for p in prompts["prompts"]][1] == "Why was Opus 3.5 not released?"
+    assert running.stub.count("views.publish") == 0 and running.stub.count("chat.postMessage") == 0
+
+
+def test_a_dm_in_the_messages_tab_shows_a_status_while_answered(running: RunningApp) -> None:
+    asked = {
+        "type": "message",
+        "channel": "D7",
+        "channel_type": "im",
+        "user": "UASKER",
+        "text": "why was Opus 3.5 not released?",
+        "ts": "720.1",
+    }
+    running.event(asked, event_id="EvDm")
+    (status,) = running.stub.wait_for("assistant.threads.setStatus")
+    assert (status["channel_id"], status["thread_ts"], status["status"]) == ("D7", "720.1", STATUS)
+    loading = status["loading_messages"]
+    assert 2 <= len(loading) <= 10 and "Searching the sources…" in loading
+    assert any("English" in line for line in loading)  # asked in English: its English is checked
+    (answer,) = running.stub.wait_for("chat.postMessage", timeout=30)
+    assert answer["thread_ts"] == "720.1" and "Opus 3.5" in str(answer["blocks"])
+
+    running.event({**asked, "text": CHECK_PROMPT, "ts": "721.1"}, event_id="EvDmCheck")
+    said = running.stub.wait_for("chat.postMessage", count=2, timeout=30)[1]
+    assert said["text"].startswith("Paste the rumour")
 
 
 def test_a_new_assistant_thread_gets_suggested_prompts(running: RunningApp) -> None:
@@ -42,6 +77,7 @@ def test_a_question_in_the_assistant_thread_is_titled_and_shows_a_status(
     assert title["title"] == "why was Opus 3.5 not released?"
     (status,) = running.stub.wait_for("assistant.threads.setStatus")
     assert status["status"] == STATUS and status["thread_ts"] == "700.1"
+    assert status["loading_messages"]
     (answer,) = running.stub.wait_for("chat.postMessage", timeout=30)
     assert answer["thread_ts"] == "700.1" and "Opus 3.5" in str(answer["blocks"])
     assert running.stub.count("reactions.add") == 0  # no 👀 in a DM
