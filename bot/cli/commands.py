@@ -86,17 +86,28 @@ def english_for_quotes(services: Services, answer: Answer, seconds: float) -> bo
     """Translate the passages of the quotes an answer shows that have no English yet, for at
     most `seconds`; True when there was any to translate and they now have it."""
     from retrieval.answers.answer import awaiting_english
+
+    waiting = set(awaiting_english(answer.to_json())) if not has_cjk(answer.question) else set()
+    return english_for(services, waiting, seconds)
+
+
+def english_for(services: Services, passage_ids: set[str], seconds: float) -> bool:
+    """Translate these passages where they have no English yet, for at most `seconds`; True
+    when there was any to translate and they now have it."""
     from retrieval.translation.worker import Job, translate_jobs
 
     store = services.translations
-    waiting = set(awaiting_english(answer.to_json())) if not has_cjk(answer.question) else set()
-    if store is None or not waiting:
+    if store is None or not passage_ids:
         return False
     jobs = [
         Job(p.content_hash, p.text, f"passage {p.source_id}#{p.position}")
         for p in services.answers.snapshot.passages
-        if p.id in waiting
+        if p.id in passage_ids
     ]
+    done = store.done([j.content_hash for j in jobs])
+    jobs = [j for j in jobs if j.content_hash not in done]
+    if not jobs:
+        return False
 
     def translate() -> None:
         translator = services.translator()
@@ -167,6 +178,19 @@ def cmd_timeline(services: Services, args: argparse.Namespace) -> int:
     if not _start_engine(services):
         return 1
     entries = services.answers.timeline(topic)
+    if args.wait_english and english_for(
+        services, {e.passage_id for e in entries}, args.wait_english
+    ):
+        entries = services.answers.timeline(topic)
+    if args.png:
+        from bot.charts import timeline_png  # matplotlib: imported only by what draws
+
+        picture = timeline_png(topic, entries)
+        if picture is None:
+            print(f"error: nothing dated about {topic!r} to draw", file=sys.stderr)
+            return 1
+        args.png.write_bytes(picture)
+        print(f"Drew {len(entries)} passages into {args.png}", file=sys.stderr)
     if args.json:
         print(
             json.dumps(
@@ -179,6 +203,8 @@ def cmd_timeline(services: Services, args: argparse.Namespace) -> int:
     for e in entries:
         when = e.published.isoformat() if e.published else "date unknown"
         print(f"{when:<12} {e.outlet or e.title} ({e.tier})\n             {e.quote}")
+        if e.english:
+            print(f"             {e.english}")
     return 0
 
 

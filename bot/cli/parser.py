@@ -61,6 +61,16 @@ def build_parser() -> argparse.ArgumentParser:
     timeline = sub.add_parser("timeline", help="a topic's passages in order of publication")
     timeline.add_argument("topic", nargs="+", help='e.g. "Opus 3.5", Orion, gpt2-chatbot')
     timeline.add_argument("--json", action="store_true", help="machine-readable")
+    timeline.add_argument(
+        "--png", type=Path, metavar="FILE", help="also draw it as a picture into FILE"
+    )
+    timeline.add_argument(
+        "--wait-english",
+        type=float,
+        metavar="SECONDS",
+        default=0,
+        help="first translate its passages that have no English yet, for at most SECONDS",
+    )
     timeline.set_defaults(func=cmd_timeline)
 
     follow = sub.add_parser("follow", help="the digests a corpus change sends to channels")

@@ -8,11 +8,13 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from bot.answering import answer_and_log, failed, question_from
 from bot.blocks import (
     answer_blocks,
     answer_fallback,
+    context,
     following_text,
     gaps_text,
     help_blocks,
@@ -203,7 +205,7 @@ def run_command(
     if verb == "ask" and (question := question_from(rest)):
         ask(services, command, respond, question)
     elif verb == "timeline" and (topic := question_from(rest)):
-        timeline(services, respond, topic)
+        timeline(services, command, respond, client, topic)
     elif verb == "reload" and not _admins_only(services, command["user_id"], "reload"):
         reload(services, command, respond, client)
     elif verb == "gaps" and not _admins_only(services, command["user_id"], "see gaps"):
@@ -300,16 +302,69 @@ def corrections_note(services: Services, client: WebClient) -> str:
     return f"\nPast answers of the last {services.settings.recheck_days} days: {plan.summary()}."
 
 
-def timeline(services: Services, respond: Respond, topic: str) -> None:
+def timeline(
+    services: Services, command: dict[str, Any], respond: Respond, client: WebClient, topic: str
+) -> None:
+    """The topic's timeline: the list in the channel with the picture in its thread; only
+    the list, privately, where the bot cannot post or there is nothing dated to draw."""
     try:
         entries = services.answers.timeline(topic)
-        respond(
-            blocks=timeline_blocks(topic, entries),
-            text=f"Timeline: {topic}",
-            response_type="ephemeral",
-        )
+        from bot.charts import timeline_png  # matplotlib: imported only by what draws
+
+        picture = timeline_png(topic, entries)
     except Exception as exc:
         respond(text=failed(services, "command", exc), response_type="ephemeral")
+        return
+    blocks, text = timeline_blocks(topic, entries), f"Timeline: {topic}"
+    if picture is None:
+        respond(blocks=blocks, text=text, response_type="ephemeral")
+        return
+    channel, user = command.get("channel_id") or "", command["user_id"]
+    try:
+        asked = context(f"<@{user}> asked for this timeline")
+        posted = client.chat_postMessage(
+            channel=channel, text=text, blocks=[asked, *blocks], unfurl_links=False
+        )
+    except SlackApiError as exc:
+        # A DM between people, a channel the bot is not in: the list privately, as before.
+        log.info("timeline not posted in channel=%s: %s", channel, slack_error(exc))
+        invite = context(INVITE_FOR_PICTURE)
+        respond(blocks=[*blocks, invite], text=text, response_type="ephemeral")
+        return
+    if failure := upload_picture(client, channel, posted["ts"], topic, picture):
+        respond(text=failure, response_type="ephemeral", replace_original=False)
+
+
+INVITE_FOR_PICTURE = (
+    "Invite me to this channel (`/invite @rumorbot`) to get the timeline as a picture too."
+)
+NO_FILES_SCOPE = (
+    "The timeline's picture needs the `files:write` scope: an admin can reinstall rumorbot"
+    " from the current manifest. The list above is the whole timeline."
+)
+
+
+def upload_picture(
+    client: WebClient, channel: str, thread_ts: str, topic: str, picture: bytes
+) -> str | None:
+    """The timeline's PNG into the thread of its list; a one-line note when it could not be."""
+    try:
+        client.files_upload_v2(
+            channel=channel,
+            thread_ts=thread_ts,
+            content=picture,
+            filename="timeline.png",
+            title=f"Timeline: {topic}",
+            alt_txt=f"Chart of the sources on {topic} by date; the same list is in the message.",
+            request_file_info=False,  # nothing of it is needed back
+        )
+    except SlackApiError as exc:
+        error = slack_error(exc)
+        log.warning("timeline picture not uploaded: %s", error)
+        if error == "missing_scope":
+            return NO_FILES_SCOPE
+        return f"The timeline's picture could not be uploaded ({escape_mrkdwn(str(error))})."
+    return None
 
 
 def on_rumor(services: Services, command: dict[str, Any], ack: Ack) -> None:

@@ -197,8 +197,8 @@ class AnswerEngine:
         return analyse(question, self.snapshot.names, self.searcher.expander)
 
     def timeline(self, topic: str) -> list[TimelineEntry]:
-        snapshot = self.snapshot
-        return build_timeline(self.searcher.search(snapshot, topic, k=TIMELINE_DEPTH))
+        snapshot, english = self.snapshot, self.english
+        return build_timeline(self.searcher.search(snapshot, topic, k=TIMELINE_DEPTH), english)
 
     def ask(self, question: str, earlier: Sequence[str] = ()) -> Answer:
         """`earlier`: the questions asked before in the same thread (as they were searched,

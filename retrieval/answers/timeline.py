@@ -7,7 +7,9 @@ from datetime import date
 
 from retrieval.answers.credibility import passage_voice
 from retrieval.answers.quoting import best_sentence
+from retrieval.search.english import EnglishSide
 from retrieval.search.hybrid import SearchResult
+from retrieval.translation.render import english_of
 
 MAX_ENTRIES = 12
 ABOUT_THE_TOPIC = 0.5  # idf-weighted share of the topic's terms a passage must mention
@@ -24,6 +26,8 @@ class TimelineEntry:
     origin: str | None
     quote: str  # one line, verbatim (cut with an ellipsis when long)
     passage_id: str
+    # The quote's English where every sentence of it passed the translation guard, else None.
+    english: str | None = None
 
     def to_json(self) -> dict:
         return {
@@ -35,11 +39,15 @@ class TimelineEntry:
             "origin": self.origin,
             "quote": self.quote,
             "passage_id": self.passage_id,
+            "english": self.english,
         }
 
 
-def build_timeline(result: SearchResult, limit: int = MAX_ENTRIES) -> list[TimelineEntry]:
-    """The passages about the searched topic, oldest first; undated ones last."""
+def build_timeline(
+    result: SearchResult, english: EnglishSide | None = None, limit: int = MAX_ENTRIES
+) -> list[TimelineEntry]:
+    """The passages about the searched topic, oldest first; undated ones last; each with its
+    quote's English when `english` holds a rendering of it that passed the guard whole."""
     if result.analysis.missing_entities:
         return []
     about = [h for h in result.hits if h.coverage >= ABOUT_THE_TOPIC][:limit]
@@ -49,6 +57,8 @@ def build_timeline(result: SearchResult, limit: int = MAX_ENTRIES) -> list[Timel
         if len(line) > LINE_CHARS:
             line = line[: LINE_CHARS - 1] + "…"
         voice = passage_voice(hit.passage.text, hit.passage.heading, hit.source)
+        rendering = english.rendering(hit.passage.content_hash) if english else None
+        shown = english_of(rendering.segments, hit.passage.text, line, 0.5) if rendering else None
         entries.append(
             TimelineEntry(
                 published=hit.source.published,
@@ -59,6 +69,7 @@ def build_timeline(result: SearchResult, limit: int = MAX_ENTRIES) -> list[Timel
                 origin=voice.origin,
                 quote=line,
                 passage_id=hit.passage.id,
+                english=shown[0] if shown and shown[1] else None,
             )
         )
     order = {e.passage_id: i for i, e in enumerate(entries)}

@@ -38,6 +38,12 @@ def renderings() -> dict[str, str]:
     }
 
 
+@cache
+def english_names() -> dict[str, str]:
+    """Chinese name → its English name, for the names the translator is told about."""
+    return {term: english for english, terms, rendering in _rows() if rendering for term in terms}
+
+
 def _is_chinese(term: str) -> bool:
     return all("\u4e00" <= ch <= "\u9fff" for ch in term)
 

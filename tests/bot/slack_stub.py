@@ -22,6 +22,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "bot_id": "BBOT",
     },
     "chat.postMessage": {"ok": True, "channel": "C1", "ts": "1700000000.000100"},
+    "files.completeUploadExternal": {"ok": True, "files": [{"id": "F1", "title": "t"}]},
 }
 
 
@@ -38,6 +39,7 @@ class SlackStub:
         # (Slack never got them), and are counted in `stalled`.
         self.stalls: dict[str, threading.Event] = {}
         self.stalled: dict[str, int] = defaultdict(int)
+        self.uploads: list[bytes] = []  # what was sent to the upload URLs files.* hand out
         self._cond = threading.Condition()
         stub = self
 
@@ -47,6 +49,15 @@ class SlackStub:
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
+                if self.path.startswith("/upload/"):
+                    with stub._cond:
+                        stub.uploads.append(self.rfile.read(length))
+                        stub._cond.notify_all()
+                    self.send_response(200)
+                    self.send_header("Content-Length", "2")
+                    self.end_headers()
+                    self.wfile.write(b"OK")
+                    return
                 raw = self.rfile.read(length).decode()
                 if "json" in (self.headers.get("Content-Type") or ""):
                     payload = json.loads(raw or "{}")
@@ -86,6 +97,9 @@ class SlackStub:
             return 200, {}, self.extra[path]
         if path.startswith("response/"):
             return 200, {}, {"ok": True}
+        if path == "files.getUploadURLExternal":
+            upload = {"upload_url": f"{self.url}/upload/F1", "file_id": "F1"}
+            return 200, {}, {"ok": True, **upload}
         return 200, {}, DEFAULTS.get(path, {"ok": True})
 
     def start(self) -> SlackStub:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import struct
 import threading
 import time
 from collections.abc import Callable
@@ -12,10 +13,12 @@ from typing import Any
 
 from sqlalchemy import select
 
+from bot.blocks import FEEDBACK_ACTION
 from bot.services import build_services
 from bot.store.tables import Feedback
 from retrieval.index import IndexPublisher
-from tests.bot.conftest import ADMIN, RunningApp, make_settings, mention
+from tests.bot.conftest import ADMIN, RunningApp, answer_id_of, make_settings, mention
+from tests.bot.slack_stub import DEFAULTS
 
 
 def blocks_text(call: dict) -> str:
@@ -50,8 +53,8 @@ def test_mention_is_answered_in_its_thread(running: RunningApp) -> None:
     rendered = blocks_text(call)
     assert "confidence" in rendered.lower() or "Not in the sources" in rendered
     assert "Corpus version 1" in rendered
-    actions = [b for b in sections(call) if b["type"] == "actions"]
-    assert [e["action_id"] for e in actions[0]["elements"]] == ["feedback_up", "feedback_down"]
+    (feedback,) = [b for b in sections(call) if b["type"] == "context_actions"]
+    assert feedback["elements"][0]["type"] == "feedback_buttons"
 
 
 def test_one_log_line_per_answer_with_the_question_only_when_configured(
@@ -248,8 +251,8 @@ def test_rumor_ask_is_private_with_a_share_button(running: RunningApp) -> None:
     buttons = [
         e["action_id"] for b in reply["blocks"] if b["type"] == "actions" for e in b["elements"]
     ]
-    assert buttons == ["share_answer", "feedback_up", "feedback_down"]
-    answer_id = reply["blocks"][-1]["elements"][0]["value"]
+    assert buttons == ["share_answer"]
+    answer_id = answer_id_of(reply["blocks"])
     running.action("share_answer", answer_id)
     (shared,) = running.stub.wait_for("chat.postMessage")
     assert shared["channel"] == "C1" and "<@UASKER>" in shared["text"]
@@ -324,18 +327,20 @@ def test_questions_keep_being_answered_during_a_reload(
 def test_feedback_and_stats(running: RunningApp) -> None:
     running.event(mention("What is Orion?"), event_id="EvFb")
     (call,) = running.stub.wait_for("chat.postMessage")
-    answer_id = sections(call)[-1]["elements"][0]["value"]
+    answer_id = answer_id_of(sections(call))
     records = running.services.records
-    running.action("feedback_up", answer_id, user_id="U1")
-    running.action("feedback_down", answer_id, user_id="U2")
+    running.action(FEEDBACK_ACTION, f"up:{answer_id}", "U1", kind="feedback_buttons")
+    running.action(FEEDBACK_ACTION, f"down:{answer_id}", "U2", kind="feedback_buttons")
     # 👎 asks why in a modal, opened with the click's trigger; the vote counts already.
     (opened,) = running.stub.wait_for("views.open")
     view = json.loads(opened["view"]) if isinstance(opened["view"], str) else opened["view"]
     assert opened["trigger_id"] == "1.2.3" and view["private_metadata"] == answer_id
     wait_until(lambda: records.stats().thumbs_down == 1)
-    running.action("feedback_up", answer_id, user_id="U2")  # a changed mind replaces the vote
+    # A changed mind replaces the vote: one vote per user and answer.
+    running.action(FEEDBACK_ACTION, f"up:{answer_id}", "U2", kind="feedback_buttons")
     running.stub.wait_for("response/action-U2", count=1)
     running.stub.wait_for("response/action-U1", count=1)
+    wait_until(lambda: records.stats().thumbs_up == 2)
     stats = records.stats()
     assert (stats.questions, stats.thumbs_up, stats.thumbs_down) == (1, 2, 0)
 
@@ -352,6 +357,27 @@ def test_feedback_and_stats(running: RunningApp) -> None:
     text = ack_text(running.command("stats", user_id=ADMIN))
     assert "Questions answered:* 1" in text and "👍 2 · 👎 2" in text and "Outdated: 1" in text
     assert "only admins" in ack_text(running.command("stats", user_id="U1"))
+
+
+def test_buttons_of_answers_posted_before_feedback_buttons_still_work(
+    running: RunningApp,
+) -> None:
+    running.event(mention("What is Orion?"), event_id="EvOld")
+    answer_id = answer_id_of(sections(running.stub.wait_for("chat.postMessage")[0]))
+    records = running.services.records
+    running.action("feedback_down", answer_id, user_id="U1")
+    running.stub.wait_for("views.open")
+    wait_until(lambda: records.stats().thumbs_down == 1)
+    running.submit(feedback_view(answer_id, "outdated"), user_id="U1")
+    wait_until(lambda: records.stats().reasons == {"outdated": 1})
+    # The 👎 of the new buttons counted again after its reason keeps the reason.
+    running.action(FEEDBACK_ACTION, f"down:{answer_id}", "U1", kind="feedback_buttons")
+    running.stub.wait_for("views.open", count=2)
+    time.sleep(0.5)
+    assert records.stats().reasons == {"outdated": 1}
+    running.action("feedback_up", answer_id, user_id="U1")  # 👍 clears it
+    wait_until(lambda: records.stats().thumbs_up == 1)
+    assert records.stats().reasons == {}
 
 
 def feedback_view(answer_id: str, reason: str, comment: str | None = None) -> dict[str, Any]:
@@ -398,11 +424,46 @@ def test_health_is_503_until_the_index_is_loaded(tmp_path: Path, corpus_dir: Pat
 
 
 def test_rumor_timeline(running: RunningApp) -> None:
+    """The list in the channel, the picture (a PNG) uploaded into its thread."""
     assert running.command("timeline").status == 200
     running.command("timeline GPT-5")
-    (reply,) = running.stub.wait_for("response/UASKER")
-    rendered = json.dumps(reply["blocks"], ensure_ascii=False)
-    assert "Timeline: GPT-5" in rendered and "date unknown" in rendered
+    (posted,) = running.stub.wait_for("chat.postMessage", timeout=30)
+    rendered = blocks_text(posted)
+    assert posted["channel"] == "C1" and "Timeline: *GPT-5*" in rendered
+    assert "date unknown" in rendered and "<@UASKER>" in rendered
     assert (
         rendered.index("2023-06-08") < rendered.index("2025-08-03") < rendered.index("date unknown")
+    )
+    (asked,) = running.stub.wait_for("files.getUploadURLExternal")
+    (done,) = running.stub.wait_for("files.completeUploadExternal")
+    (png,) = running.stub.uploads
+    assert png.startswith(b"\x89PNG\r\n\x1a\n") and int(asked["length"]) == len(png)
+    width, height = struct.unpack(">II", png[16:24])
+    assert width >= 1000 and 300 <= height <= 2000
+    assert asked["filename"] == "timeline.png" and asked.get("alt_txt")
+    assert done["channel_id"] == "C1" and done["thread_ts"] == DEFAULTS["chat.postMessage"]["ts"]
+    assert running.stub.count("response/UASKER") == 0  # nothing more to say
+
+
+def test_rumor_timeline_without_the_files_scope(running: RunningApp) -> None:
+    running.stub.scripted["files.getUploadURLExternal"].append(
+        (200, {}, {"ok": False, "error": "missing_scope", "needed": "files:write"})
+    )
+    running.command("timeline GPT-5")
+    (posted,) = running.stub.wait_for("chat.postMessage", timeout=30)
+    assert "Timeline: *GPT-5*" in blocks_text(posted)
+    (note,) = running.stub.wait_for("response/UASKER")
+    assert "`files:write`" in note["text"] and note["response_type"] == "ephemeral"
+    assert len(note["text"].splitlines()) == 1 and not running.stub.uploads
+
+
+def test_rumor_timeline_where_the_bot_cannot_post(running: RunningApp) -> None:
+    running.stub.scripted["chat.postMessage"].append(
+        (200, {}, {"ok": False, "error": "not_in_channel"})
+    )
+    running.command("timeline GPT-5")
+    (reply,) = running.stub.wait_for("response/UASKER", timeout=30)
+    assert reply["response_type"] == "ephemeral" and "Timeline: *GPT-5*" in blocks_text(reply)
+    assert (
+        "Invite me" in blocks_text(reply) and running.stub.count("files.getUploadURLExternal") == 0
     )
