@@ -315,7 +315,8 @@ def timeline(
     except Exception as exc:
         respond(text=failed(services, "command", exc), response_type="ephemeral")
         return
-    blocks, text = timeline_blocks(topic, entries), f"Timeline: {topic}"
+    # The topic as typed (`&lt;!channel&gt;` arrives unescaped): posted in the channel, so escaped.
+    blocks, text = timeline_blocks(topic, entries), f"Timeline: {escape_mrkdwn(topic)}"
     if picture is None:
         respond(blocks=blocks, text=text, response_type="ephemeral")
         return

@@ -134,8 +134,10 @@ def looking(client: WebClient, request: dict[str, Any]) -> Iterator[None]:
     channel, ts = request["channel"], request.get("ts")
     if channel.startswith("D"):
         _show_status(client, channel, request["thread_ts"], request.get("text") or "")
-    if ts is None or channel.startswith("D"):
-        yield  # no 👀 in a DM: the status says it
+        yield
+        return
+    if ts is None:
+        yield
         return
     reacted = _react(client.reactions_add, channel, ts)
     try:

@@ -445,6 +445,18 @@ def test_rumor_timeline(running: RunningApp) -> None:
     assert running.stub.count("response/UASKER") == 0  # nothing more to say
 
 
+def test_a_hostile_timeline_topic_pings_nobody(running: RunningApp, monkeypatch) -> None:
+    # Whatever the topic, GPT-5's passages: the timeline is posted in the channel.
+    engine = running.services.answers
+    gpt5 = engine.timeline("GPT-5")
+    monkeypatch.setattr(engine, "timeline", lambda topic: gpt5)
+    running.command("timeline GPT-5 &lt;!channel&gt; &lt;@U999&gt;")
+    posted = running.stub.wait_for("chat.postMessage", timeout=30)[0]
+    for said in (posted["text"], blocks_text(posted)):
+        assert "<!channel>" not in said and "<@U999>" not in said
+    assert "&lt;!channel&gt;" in posted["text"]
+
+
 def test_rumor_timeline_without_the_files_scope(running: RunningApp) -> None:
     running.stub.scripted["files.getUploadURLExternal"].append(
         (200, {}, {"ok": False, "error": "missing_scope", "needed": "files:write"})
