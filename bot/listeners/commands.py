@@ -274,6 +274,11 @@ def reload(
     services.metrics.reloads.labels("ok").inc()
     services.background_translation.request()
     text = reload_report_text(report.ingest, report.served_version, report.duration_s)
+    if failure := services.answers.build_failure:
+        text += (
+            f"\n:warning: The new index could not be written ({escape_mrkdwn(failure[:200])});"
+            f" answers still come from corpus version {report.served_version}."
+        )
     respond(text=text + digests_note(services, client) + corrections_note(services, client))
 
 

@@ -61,6 +61,9 @@ class Health:
         else:
             if problem := self.services.write_health.problem:
                 payload.update(status="degraded", database=f"writes failing: {problem}")
+        if answers.build_failure:
+            # Serving the last intact index: answers come, but a reload cannot take effect.
+            payload.update(status="degraded", index=f"builds failing: {answers.build_failure}")
         english = answers.english
         if english is not None:
             payload["english"] = {

@@ -79,6 +79,9 @@ class AnswerEngine:
         # renderings that exist and stop promising the rest.
         self.english_unavailable: str | None = None
         self._snapshot: IndexSnapshot | None = None
+        # Why the last index build could not be written (a read-only or full disk), while an
+        # older intact index is served; None once a build succeeds.
+        self.build_failure: str | None = None
         self._english: EnglishSide | None = None
         self._reload_lock = threading.Lock()
         self._english_lock = threading.Lock()
@@ -143,14 +146,34 @@ class AnswerEngine:
         """Build the index of the served corpus version if it is not built yet; load it.
         A build hands over the snapshot it checked, so nothing is loaded twice."""
         if not self.publisher.is_current(self.embedder):
-            return self._build()
+            return self._build_or_keep()
         try:
             return None, self.publisher.load_current()
         except IndexBuildError as exc:
             # Corrupt or truncated files: the database holds every passage and embedding,
             # so the index is built again instead of failing (and retrying) for good.
             log.error("the published index cannot be served (%s); rebuilding it", exc)
-            return self._build()
+            return self._build_or_keep()
+
+    def _build_or_keep(self) -> tuple[BuildReport | None, IndexSnapshot]:
+        """Build; when the index directory cannot be written (read-only, full), keep serving
+        the snapshot this process has, else the intact one published on disk (an older corpus
+        version beats refusing to start), and say so in `build_failure`."""
+        try:
+            built = self._build()
+        except OSError as exc:
+            kept = self._snapshot or self.publisher.load_servable(self.embedder)
+            if kept is None:
+                raise
+            self.build_failure = f"{type(exc).__name__}: {exc}"
+            log.error(
+                "cannot write the index (%s); serving corpus version %s until a build succeeds",
+                self.build_failure,
+                kept.version,
+            )
+            return None, kept
+        self.build_failure = None
+        return built
 
     def _build(self) -> tuple[BuildReport, IndexSnapshot]:
         build = self.publisher.build(self.embedder, self._snapshot)

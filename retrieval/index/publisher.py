@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import shutil
 import time
 import uuid
@@ -56,6 +57,7 @@ from retrieval.index.terms import TERMS_DIR, TermCache, terms_key
 log = logging.getLogger(__name__)
 
 POINTER = "CURRENT"
+BUILD_NAME = re.compile(r"v\d+-[0-9a-f]{8}")  # what `build` names a published build
 KEEP_BUILDS = 3
 
 
@@ -79,10 +81,16 @@ class IndexPublisher:
         self.cache = cache
 
     def _current_dir(self) -> Path | None:
+        """The published build's directory; None when there is none or the pointer is not
+        one this publisher wrote (binary garbage, a path elsewhere): then it is rebuilt."""
         try:
-            return self.root / (self.root / POINTER).read_text().strip()
-        except OSError:
+            name = (self.root / POINTER).read_text().strip()
+        except (OSError, UnicodeDecodeError):
             return None
+        if not BUILD_NAME.fullmatch(name):
+            log.warning("ignoring an index pointer that names no build: %r", name[:80])
+            return None
+        return self.root / name
 
     def current_manifest(self) -> IndexManifest | None:
         directory = self._current_dir()
@@ -218,6 +226,21 @@ class IndexPublisher:
         for old in builds[:-KEEP_BUILDS]:
             if old.name != name:
                 shutil.rmtree(old, ignore_errors=True)
+
+    def load_servable(self, embedder: Embedder) -> IndexSnapshot | None:
+        """The published snapshot, whatever its corpus version, if it is of this embedder and
+        format and loads intact; else None."""
+        manifest = self.current_manifest()
+        if manifest is None or (manifest.model_id, manifest.format) != (
+            embedder.model_id,
+            INDEX_FORMAT,
+        ):
+            return None
+        try:
+            return self.load_current()
+        except (IndexBuildError, OSError, ValueError) as exc:
+            log.warning("the published index cannot be served either (%s)", exc)
+            return None
 
     def load_current(self) -> IndexSnapshot:
         directory = self._current_dir()

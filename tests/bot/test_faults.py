@@ -131,3 +131,12 @@ def test_postgresql_going_away_loses_no_question(
         app.close()
         services.engine.dispose()
         admin.dispose()
+
+
+def test_health_says_when_index_builds_fail(running: RunningApp) -> None:
+    assert running.get("/healthz").json()["status"] == "ok"
+    # What a restart on a read-only index directory leaves (tests/retrieval/test_index.py).
+    running.services.answers.build_failure = "OSError: [Errno 30] Read-only file system"
+    health = running.get("/healthz")
+    assert health.status == 200 and health.json()["status"] == "degraded"
+    assert health.json()["index"].startswith("builds failing: OSError")

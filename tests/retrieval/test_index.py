@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -152,3 +153,70 @@ def test_a_corrupt_index_is_rebuilt_not_served(
     restarted.start()
     assert restarted.snapshot.directory != first.snapshot.directory
     assert [q.passage_id for q in restarted.ask(question).quotes] == before
+
+
+def engine_at(sessions, corpus_dir: Path, indexes: Path):
+    from retrieval.answers.engine import AnswerEngine
+
+    store = CorpusStore(sessions)
+    publisher = IndexPublisher(indexes, store, EmbeddingCache(sessions))
+    return AnswerEngine(store, CorpusIngestor(sessions), publisher, HashingEmbedder(), corpus_dir)
+
+
+@pytest.mark.parametrize("garbage", [b"\xff\xfe\x00\x81binary", b"../../etc\n", b""])
+def test_a_garbage_pointer_is_a_missing_build(
+    sessions, corpus_dir: Path, tmp_path: Path, garbage: bytes
+) -> None:
+    first = engine_at(sessions, corpus_dir, tmp_path / "indexes")
+    first.start()
+    (tmp_path / "indexes" / POINTER).write_bytes(garbage)
+    restarted = engine_at(sessions, corpus_dir, tmp_path / "indexes")
+    restarted.start()  # rebuilt from the database, not a UnicodeDecodeError
+    assert restarted.snapshot.directory != first.snapshot.directory
+    assert (tmp_path / "indexes" / POINTER).read_text().strip() == restarted.snapshot.directory.name
+    assert restarted.build_failure is None
+
+
+@pytest.fixture
+def read_only(tmp_path: Path):
+    """Makes a directory read-only for real (a read-only bind mount; needs root), undone after."""
+    mounted: list[Path] = []
+
+    def make(directory: Path) -> None:
+        for args in (
+            ["mount", "--bind", str(directory), str(directory)],
+            ["mount", "-o", "remount,ro,bind", str(directory)],
+        ):
+            result = subprocess.run(args, capture_output=True)
+            if result.returncode != 0:
+                pytest.skip(f"cannot make a read-only mount here: {result.stderr.decode()}")
+            if not mounted:
+                mounted.append(directory)
+
+    yield make
+    for directory in mounted:
+        subprocess.run(["umount", "-l", str(directory)], check=False)
+
+
+def test_a_restart_on_a_read_only_index_serves_what_is_on_disk(
+    sessions, corpus_dir: Path, tmp_path: Path, read_only
+) -> None:
+    indexes = tmp_path / "indexes"
+    first = engine_at(sessions, corpus_dir, indexes)
+    first.start()
+    served = first.snapshot.version
+    (corpus_dir / "999_new.md").write_text(
+        "---\ntitle: Orion 的新消息\noutlet: Example Wire\n---\n\n"
+        "据报道，Orion 的训练在 2024 年遇到了新的困难，发布时间再次推迟。\n",
+        encoding="utf-8",
+    )
+    CorpusIngestor(sessions).ingest(corpus_dir)  # the database moves on (another replica, CLI)
+    read_only(indexes)
+    with pytest.raises(OSError):
+        (indexes / "probe").write_text("x")  # really read-only
+
+    restarted = engine_at(sessions, corpus_dir, indexes)
+    restarted.start()  # no OSError: the intact snapshot on disk is served
+    assert restarted.snapshot.version == served
+    assert restarted.build_failure and "Read-only" in restarted.build_failure
+    assert restarted.ask("why was Opus 3.5 not released?").quotes
