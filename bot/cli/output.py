@@ -65,9 +65,11 @@ def format_sources(
         title = s.title
         if english and s.id in english:
             title += f"\n  EN: {english[s.id]}"
+        came = "" if s.added_via == "file" else f" · added from a {s.added_via}"
+        came += f" by {s.added_by}" if s.added_by else ""
         lines.append(
             f"{s.id}\n  {title}\n  {who} · {when} · {s.kind or 'unknown kind'}"
-            f" · {s.passage_count} passages"
+            f" · {s.passage_count} passages{came}"
         )
     if version:
         stamp = version.finished_at.strftime("%Y-%m-%d %H:%M UTC") if version.finished_at else "?"

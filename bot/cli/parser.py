@@ -9,12 +9,15 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bot.cli.commands import (
+    cmd_add,
     cmd_ask,
     cmd_eval,
+    cmd_export_corpus,
     cmd_follow,
     cmd_gaps,
     cmd_ingest,
     cmd_recheck,
+    cmd_remove,
     cmd_serve,
     cmd_setup_model,
     cmd_sources,
@@ -40,6 +43,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     sources = sub.add_parser("sources", help="list the sources and the corpus version")
     sources.set_defaults(func=cmd_sources)
+
+    add = sub.add_parser("add", help="add an article by its link (or a .txt/.md/.html file)")
+    add.add_argument("link", nargs="?", help="the article's URL")
+    add.add_argument("--file", type=Path, help="a file instead of a link")
+    add.set_defaults(func=cmd_add)
+
+    remove = sub.add_parser("remove", help="take a source out of the corpus")
+    remove.add_argument("source", help="its file name, or a part of its title")
+    remove.set_defaults(func=cmd_remove)
+
+    export = sub.add_parser(
+        "export-corpus", help="write the sources added from Slack into DIR, in the corpus format"
+    )
+    export.add_argument("directory", type=Path)
+    export.set_defaults(func=cmd_export_corpus)
 
     ask = sub.add_parser("ask", help="answer a question from the corpus")
     ask.add_argument("question", nargs="*", help="the question (omit with --json to read stdin)")

@@ -1,10 +1,11 @@
-"""Slack listeners by kind (AI-app container, App Home, events, commands, actions, shortcuts)."""
+"""Slack listeners by kind (AI-app container, App Home, events, commands, actions, curation,
+shortcuts)."""
 
 from __future__ import annotations
 
 from slack_bolt import App
 
-from bot.listeners import actions, assistant, commands, events, home, shortcuts
+from bot.listeners import actions, assistant, commands, curation, events, home, shortcuts
 from bot.services import Services
 
 
@@ -16,4 +17,5 @@ def register_listeners(app: App, services: Services) -> None:
     events.register(app, services)
     commands.register(app, services)
     actions.register(app, services)
+    curation.register(app, services)
     shortcuts.register(app, services)

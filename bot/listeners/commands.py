@@ -24,6 +24,7 @@ from bot.blocks import (
     timeline_blocks,
     usage_hint,
 )
+from bot.listeners import curation
 from bot.listeners.binding import bind
 from bot.services import Services
 from bot.slack_errors import slack_error
@@ -66,6 +67,8 @@ VERBS = (
     "following",
     "mode",
     "reload",
+    "add",
+    "remove",
     "stats",
     "gaps",
     "help",
@@ -106,6 +109,14 @@ def _acknowledgement(services: Services, command: dict[str, Any]) -> dict[str, A
     if verb == "reload":
         refusal = _admins_only(services, command["user_id"], "reload the corpus")
         return {"text": refusal or RELOAD_STARTED}
+    if verb == "add":
+        refusal = _admins_only(services, command["user_id"], "add sources")
+        link = curation.link_of(rest)
+        fetching = f":mag: Fetching {escape_mrkdwn(link)}…" if link else curation.ADD_HINT
+        return {"text": refusal or fetching}
+    if verb == "remove":
+        refusal = _admins_only(services, command["user_id"], "remove sources")
+        return {"text": refusal} if refusal else {}
     if verb == "gaps":
         refusal = _admins_only(services, command["user_id"], "see what the corpus lacks")
         return {"text": refusal or f":mag: Grouping the last {GAP_DAYS} days' weak answers…"}
@@ -208,6 +219,10 @@ def run_command(
         timeline(services, command, respond, client, topic)
     elif verb == "reload" and not _admins_only(services, command["user_id"], "reload"):
         reload(services, command, respond, client)
+    elif verb == "add" and not _admins_only(services, command["user_id"], "add"):
+        curation.add(services, command, respond, client)
+    elif verb == "remove" and not _admins_only(services, command["user_id"], "remove"):
+        curation.remove(services, command, respond)
     elif verb == "gaps" and not _admins_only(services, command["user_id"], "see gaps"):
         try:
             text = gaps_text(gaps_of(services.answers, services.records, GAP_DAYS), GAP_DAYS)
@@ -271,40 +286,8 @@ def reload(
         reason = escape_mrkdwn(f"{type(exc).__name__}: {exc}"[:300])
         respond(text=f"Reload failed; the previous corpus is still being served. ({reason})")
         return
-    services.metrics.reloads.labels("ok").inc()
-    services.background_translation.request()
     text = reload_report_text(report.ingest, report.served_version, report.duration_s)
-    if failure := services.answers.build_failure:
-        text += (
-            f"\n:warning: The new index could not be written ({escape_mrkdwn(failure[:200])});"
-            f" answers still come from corpus version {report.served_version}."
-        )
-    respond(text=text + digests_note(services, client) + corrections_note(services, client))
-
-
-def digests_note(services: Services, client: WebClient) -> str:
-    """Digests to the channels the change concerns, sent now rather than at the next sweep."""
-    try:
-        sent = services.digests.deliver(client)
-    except Exception:
-        log.warning("could not send digests now; the recovery sweep will", exc_info=True)
-        return "\nDigests to following channels: will be sent shortly."
-    return f"\nDigests sent to {len(sent)} following channel(s)." if sent else ""
-
-
-def corrections_note(services: Services, client: WebClient) -> str:
-    """Past answers the change altered: counted now, edited in Slack in the background."""
-    corrections = services.corrections
-    try:
-        version = corrections.due()
-        if version is None:
-            return ""
-        plan = corrections.plan(version)
-    except Exception:
-        log.warning("could not re-check past answers now; the recovery sweep will", exc_info=True)
-        return "\nPast answers: will be re-checked shortly."
-    corrections.request(client)
-    return f"\nPast answers of the last {services.settings.recheck_days} days: {plan.summary()}."
+    respond(text=text + curation.after_change(services, client, report))
 
 
 def timeline(

@@ -15,6 +15,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.answering import answer_and_log, failed, question_from
 from bot.blocks import answer_blocks, answer_fallback, usage_hint
+from bot.listeners import curation
 from bot.listeners.binding import bind
 from bot.listeners.prompts import CHECK_PROMPT, PASTE_IT, STATUS, loading_messages
 from bot.services import Services
@@ -231,10 +232,17 @@ def on_message(
 ) -> None:
     if event.get("bot_id") or event.get("subtype") not in ANSWERED_SUBTYPES:
         return  # bots (ourselves included), edits, joins
-    if event.get("channel_type") == "im":
+    file = curation.shared_file(event)
+    if event.get("channel_type") == "im" and file and is_admin(services, event.get("user")):
+        curation.on_file_shared(services, event, client, file)  # an admin adding a source
+    elif event.get("channel_type") == "im":
         reply(services, client, event_id_of(body), request_of(event, "dm"))
     elif asks_unprompted(services, event, context.bot_user_id):
         reply(services, client, event_id_of(body), request_of(event, "auto"))
+
+
+def is_admin(services: Services, user: str | None) -> bool:
+    return user is not None and user in services.settings.admin_user_ids
 
 
 def on_other_event() -> None:

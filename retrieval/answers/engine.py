@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -14,7 +14,7 @@ from retrieval.answers.answer import STALE_DAYS, Answer, compose
 from retrieval.answers.conversation import follow_up
 from retrieval.answers.quoting import UnitVectors
 from retrieval.answers.timeline import TimelineEntry, build_timeline
-from retrieval.corpus.ingest import CorpusIngestor, IngestReport
+from retrieval.corpus.ingest import AddedSource, CorpusIngestor, IngestReport
 from retrieval.corpus.store import CorpusStore
 from retrieval.embedding.calibration import Calibration
 from retrieval.embedding.embedders import Embedder
@@ -204,17 +204,32 @@ class AnswerEngine:
 
     def reload(self, triggered_by: str) -> ReloadReport:
         """Re-ingest the corpus and swap to its index; the old one serves until the swap."""
+        return self._change(
+            lambda: self.ingestor.ingest(self.corpus_dir, triggered_by=triggered_by)
+        )
+
+    def add_source(self, added: AddedSource, triggered_by: str) -> ReloadReport:
+        """Add a source from Slack (SourceRefused: why not) and swap to the index with it."""
+        return self._change(lambda: self.ingestor.add(added, triggered_by))
+
+    def remove_source(self, source_id: str, triggered_by: str) -> ReloadReport:
+        """Take a source out (SourceRefused: it is not there) and swap to the index without it."""
+        return self._change(lambda: self.ingestor.remove(source_id, triggered_by))
+
+    def _change(self, ingest: Callable[[], IngestReport]) -> ReloadReport:
+        """One change to the corpus at a time in this process (the database lock orders
+        replicas): the change, then its index built and swapped in."""
         if not self._reload_lock.acquire(blocking=False):
             raise ReloadInProgress("a reload is already running")
         try:
             started = time.perf_counter()
-            ingest = self.ingestor.ingest(self.corpus_dir, triggered_by=triggered_by)
+            report = ingest()
             build, snapshot = self._publish_current()
             self._snapshot = snapshot
         finally:
             self._reload_lock.release()
         self.refresh_english()
-        return ReloadReport(ingest, build, snapshot.version, time.perf_counter() - started)
+        return ReloadReport(report, build, snapshot.version, time.perf_counter() - started)
 
     def analyse(self, question: str) -> QueryAnalysis:
         return analyse(question, self.snapshot.names, self.searcher.expander)

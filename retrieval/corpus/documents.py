@@ -61,15 +61,21 @@ def read_text(path: Path, max_bytes: int) -> str:
         raw = path.read_bytes()
     except OSError as exc:
         raise SkipFile(f"unreadable: {exc.strerror or exc}") from exc
+    return decode_text(raw)
+
+
+def decode_text(raw: bytes, charset: str | None = None) -> str:
+    """Bytes as text (in `charset` when one is declared, else UTF-8, else GB18030), or
+    SkipFile with the reason."""
     if not raw.strip():
         raise SkipFile("empty file")
     if b"\x00" in raw[:8192]:
         raise SkipFile("binary file (NUL bytes)")
-    for encoding in ("utf-8-sig", "gb18030"):
+    for encoding in (*([charset] if charset else []), "utf-8-sig", "gb18030"):
         try:
             text = raw.decode(encoding)
             break
-        except UnicodeDecodeError:
+        except (UnicodeDecodeError, LookupError):
             continue
     else:
         raise SkipFile("not valid UTF-8 or GB18030 text")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -15,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from retrieval.corpus.documents import SkipFile, is_ignored, parse_document, read_text
 from retrieval.corpus.manifest import DEFAULT_TIER, SourceEntry, load_manifest
-from retrieval.corpus.passages import PARSER_VERSION, PassageDraft, build_passages
+from retrieval.corpus.passages import PARSER_VERSION, PassageDraft, build_passages, fingerprint
 from retrieval.db.session import INGEST_LOCK, lock_replicas
 from retrieval.db.tables import CorpusVersion, Passage, Source, utcnow
 
@@ -24,6 +25,25 @@ log = logging.getLogger(__name__)
 
 class IngestError(RuntimeError):
     """The ingest failed and was rolled back; the previous corpus version is still served."""
+
+
+class SourceRefused(ValueError):
+    """An added source was not added (or a removal not done); the message says why."""
+
+
+DUPLICATE_SHARE = 0.6  # of a new source's sentences found in one source: a duplicate of it
+
+
+@dataclass(frozen=True)
+class AddedSource:
+    """A source added from Slack: its document in the corpus format, what sources.toml would
+    say of it, and who added it how ("link" or "upload")."""
+
+    name: str
+    document: str
+    entry: SourceEntry
+    added_via: str
+    added_by: str | None
 
 
 @dataclass(frozen=True)
@@ -143,6 +163,59 @@ class CorpusIngestor:
         report.duration_s = time.perf_counter() - started
         return report
 
+    def add(self, added: AddedSource, triggered_by: str) -> IngestReport:
+        """Add one source from Slack in a corpus version of its own; SourceRefused when it
+        has no quotable text, is already in the corpus, or repeats a source that is."""
+        try:
+            doc = parse_document(added.name, added.document)
+        except SkipFile as exc:
+            raise SourceRefused(str(exc)) from exc
+        passages = build_passages(doc, added.name)
+        if not passages:
+            raise SourceRefused("no quotable text left after cleaning")
+        meta = {**doc.meta, **added.entry.model_dump(exclude_none=True)}
+        item = PreparedSource(added.name, _source_hash(added.document, added.entry), meta, passages)
+        with self.sessions.begin() as session:
+            lock_replicas(session.connection(), INGEST_LOCK)
+            _refuse_duplicates(session, item)
+            version, report = self._open_version(session, triggered_by, [], [])
+            self._write_source(session, item, None, version.id, report)
+            source = session.get(Source, added.name)
+            assert source is not None
+            source.added_via, source.added_by = added.added_via, added.added_by
+            source.added_at, source.document = utcnow(), added.document
+            report.added.append(added.name)
+            self._close_version(session, version, report, [])
+        return report
+
+    def remove(self, source_id: str, triggered_by: str) -> IngestReport:
+        """Take one source out of the corpus in a corpus version of its own."""
+        with self.sessions.begin() as session:
+            lock_replicas(session.connection(), INGEST_LOCK)
+            source = session.get(Source, source_id)
+            if source is None:
+                raise SourceRefused(f"{source_id} is not in the corpus")
+            version, report = self._open_version(session, triggered_by, [], [])
+            self._remove_source(session, source, report)
+            self._close_version(session, version, report, [])
+        return report
+
+    def _open_version(
+        self, session: Session, triggered_by: str, skipped: list[Skipped], warnings: list[str]
+    ) -> tuple[CorpusVersion, IngestReport]:
+        version = CorpusVersion(triggered_by=triggered_by, status="running")
+        session.add(version)
+        session.flush()
+        report = IngestReport(version_id=version.id, status="unchanged", skipped=skipped)
+        report.warnings = warnings
+        return version, report
+
+    def _remove_source(self, session: Session, source: Source, report: IngestReport) -> None:
+        report.removed.append(source.id)
+        report.passages_removed += len(source.passages)
+        report.gone.append(_gone(source, source.passages))
+        session.delete(source)
+
     def _apply(
         self,
         session: Session,
@@ -153,12 +226,15 @@ class CorpusIngestor:
     ) -> IngestReport:
         # Two reloads on two replicas at once would otherwise interleave their writes.
         lock_replicas(session.connection(), INGEST_LOCK)
-        version = CorpusVersion(triggered_by=triggered_by, status="running")
-        session.add(version)
-        session.flush()
-        report = IngestReport(version_id=version.id, status="unchanged", skipped=skipped)
-        report.warnings = warnings
-        existing = {s.id: s for s in session.scalars(select(Source))}
+        version, report = self._open_version(session, triggered_by, skipped, warnings)
+        everything = {s.id: s for s in session.scalars(select(Source))}
+        # The directory holds the corpus's files only: sources added from Slack live in the
+        # database, and a file of the same name does not replace one.
+        existing = {k: s for k, s in everything.items() if s.added_via == "file"}
+        for item in prepared:
+            if item.source_id in everything and item.source_id not in existing:
+                report.warnings.append(f"{item.source_id}: a source added from Slack has this name")
+        prepared = [p for p in prepared if p.source_id not in everything or p.source_id in existing]
         skipped_names = {s.file for s in skipped}
         present = {p.source_id for p in prepared}
         for item in prepared:
@@ -178,10 +254,17 @@ class CorpusIngestor:
             if source_id in skipped_names:
                 report.warnings.append(f"{source_id}: kept the previously ingested version")
             elif source_id not in present:
-                report.removed.append(source_id)
-                report.passages_removed += len(source.passages)
-                report.gone.append(_gone(source, source.passages))
-                session.delete(source)
+                self._remove_source(session, source, report)
+        self._close_version(session, version, report, skipped)
+        return report
+
+    def _close_version(
+        self,
+        session: Session,
+        version: CorpusVersion,
+        report: IngestReport,
+        skipped: list[Skipped],
+    ) -> None:
         session.flush()
         report.status = (
             "changed" if report.added or report.changed or report.removed else ("unchanged")
@@ -200,7 +283,6 @@ class CorpusIngestor:
         version.skipped = [{"file": s.file, "reason": s.reason} for s in skipped]
         version.warnings = list(report.warnings)
         version.gone = report.gone
-        return report
 
     def _write_source(
         self,
@@ -272,6 +354,40 @@ class CorpusIngestor:
                 )
         except Exception:  # the database itself may be what failed
             log.warning("could not record the failed ingest", exc_info=True)
+
+
+_SENTENCE_END = re.compile(r"(?<=[。！？!?；;])|(?<=[.])\s+|\n+")
+MIN_SENTENCE = 12  # characters of a sentence's fingerprint worth matching on
+
+
+def _sentences(text: str) -> set[str]:
+    """A text's sentences, as fingerprints: a relay of an article repeats its sentences even
+    where it cuts its paragraphs (and so its passages) differently."""
+    printed = (fingerprint(s) for s in _SENTENCE_END.split(text))
+    return {p for p in printed if len(p) >= MIN_SENTENCE}
+
+
+def _refuse_duplicates(session: Session, item: PreparedSource) -> None:
+    """SourceRefused when the source is already in the corpus (the same document) or most of
+    its sentences are one source's."""
+    same = session.scalars(select(Source).where(Source.content_hash == item.content_hash)).first()
+    if same is not None:
+        raise SourceRefused(f"already in the corpus as “{same.title}” ({same.id})")
+    assert item.passages is not None
+    new = set().union(*(_sentences(p.text) for p in item.passages))
+    if not new:
+        return
+    shared: dict[str, set[str]] = {}
+    for source_id, text in session.execute(select(Passage.source_id, Passage.text)):
+        if found := new & _sentences(text):
+            shared.setdefault(source_id, set()).update(found)
+    for source_id, found in sorted(shared.items(), key=lambda kv: -len(kv[1])):
+        if len(found) >= DUPLICATE_SHARE * len(new):
+            source = session.get(Source, source_id)
+            raise SourceRefused(
+                f"a duplicate of “{source.title if source else source_id}” ({source_id}):"
+                f" {len(found)} of its {len(new)} sentences are that source's"
+            )
 
 
 def _gone(source: Source, passages: list[Passage]) -> dict[str, Any]:

@@ -149,7 +149,7 @@ def transcript_passages(blocks: list[Block]) -> list[tuple[str | None, str]]:
     return out
 
 
-def _fingerprint(text: str) -> str:
+def fingerprint(text: str) -> str:
     text = unicodedata.normalize("NFKC", text).lower()
     return re.sub(r"[\W_]+", "", text)
 
@@ -176,13 +176,13 @@ def build_passages(doc: ParsedDocument, source_id: str) -> list[PassageDraft]:
     seen: list[frozenset[str]] = []
     exact: set[str] = set()
     for heading, text in raw:
-        fingerprint = _fingerprint(text)
-        if not fingerprint or fingerprint in exact:
+        printed = fingerprint(text)
+        if not printed or printed in exact:
             continue
-        grams = trigrams(fingerprint)
+        grams = trigrams(printed)
         if any(jaccard(grams, other) >= NEAR_DUPLICATE for other in seen):
             continue
-        exact.add(fingerprint)
+        exact.add(printed)
         seen.append(grams)
         drafts.append(PassageDraft(source_id, len(drafts), heading, text))
     return drafts

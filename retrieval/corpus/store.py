@@ -25,6 +25,8 @@ class SourceInfo:
     passage_count: int
     tier: str | None = None
     origin: str | None = None
+    added_via: str = "file"  # "file" (corpus/), "link" or "upload" (added from Slack)
+    added_by: str | None = None
 
 
 @dataclass(frozen=True)
@@ -87,6 +89,14 @@ class CorpusStore:
     def sources(self) -> list[SourceInfo]:
         with self.sessions() as session:
             return _sources(session)
+
+    def added_documents(self) -> list[tuple[SourceInfo, str]]:
+        """The sources added from Slack with their documents (the corpus format): what
+        `rumorbot export-corpus` writes out."""
+        with self.sessions() as session:
+            rows = session.execute(select(Source.id, Source.document)).all()
+            documents = {source_id: document for source_id, document in rows if document}
+            return [(s, documents[s.id]) for s in _sources(session) if s.id in documents]
 
     def change(self, version: int | None = None) -> CorpusChange | None:
         """What the given version (or the latest that changed anything) changed."""
@@ -171,6 +181,8 @@ def _sources(session: Session) -> list[SourceInfo]:
             counts.get(s.id, 0),
             s.tier,
             s.origin,
+            s.added_via,
+            s.added_by,
         )
         for s in session.scalars(select(Source).order_by(Source.id))
     ]

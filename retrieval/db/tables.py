@@ -56,6 +56,13 @@ class Source(Base):
     # sha256 of the file's bytes plus its manifest entry: what decides "changed".
     content_hash: Mapped[str] = mapped_column(String(64))
     version_id: Mapped[int] = mapped_column(ForeignKey("corpus_versions.id"))
+    # "file" (corpus/), "link" (/rumor add <url>) or "upload" (a file shared in Slack). A
+    # reload of corpus/ only ever removes files; the others leave by /rumor remove.
+    added_via: Mapped[str] = mapped_column(String(16), default="file", server_default="file")
+    added_by: Mapped[str | None] = mapped_column(String(64))
+    added_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # An added source's document in the corpus format: no file holds it (export-corpus does).
+    document: Mapped[str | None] = mapped_column(Text)
 
     passages: Mapped[list[Passage]] = relationship(
         back_populates="source", cascade="all, delete-orphan", order_by="Passage.position"

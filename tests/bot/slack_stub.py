@@ -40,12 +40,23 @@ class SlackStub:
         self.stalls: dict[str, threading.Event] = {}
         self.stalled: dict[str, int] = defaultdict(int)
         self.uploads: list[bytes] = []  # what was sent to the upload URLs files.* hand out
+        # path -> bytes served to GET (a shared file's url_private_download), and who asked
+        self.files: dict[str, bytes] = {}
+        self.file_requests: list[dict[str, str]] = []
         self._cond = threading.Condition()
         stub = self
 
         class Handler(BaseHTTPRequestHandler):
             def log_message(self, *args: Any) -> None:
                 pass
+
+            def do_GET(self) -> None:
+                data = stub.files.get(self.path)
+                stub.file_requests.append(dict(self.headers))
+                self.send_response(200 if data is not None else 404)
+                self.send_header("Content-Length", str(len(data or b"")))
+                self.end_headers()
+                self.wfile.write(data or b"")
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)

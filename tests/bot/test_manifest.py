@@ -113,6 +113,7 @@ SCOPE_OF = {
     "assistant_threads_setSuggestedPrompts": "assistant:write",
     "assistant_threads_setTitle": "assistant:write",
     "files_upload_v2": "files:write",
+    "files_info": "files:read",
     "conversations_info": "channels:read",
     "users_conversations": "channels:read",
     "views_open": None,

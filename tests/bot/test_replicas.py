@@ -19,6 +19,7 @@ from sqlalchemy import create_engine, text
 
 from tests.bot.conftest import ADMIN, SlackClient, answer_id_of, at_once, mention
 from tests.bot.slack_stub import SlackStub
+from tests.bot.test_curation import Pages
 from tests.bot.test_following import add_orion_source
 from tests.bot.test_serve import free_port, start, stop, wait_healthy
 
@@ -44,7 +45,12 @@ class Replica(SlackClient):
 def replicas(
     serve_env, postgres_url: str, stub: SlackStub, tmp_path: Path
 ) -> Iterator[list[Replica]]:
-    env = {**serve_env, "DATABASE_URL": postgres_url, "RUMORBOT_ADMIN_USER_IDS": ADMIN}
+    env = {
+        **serve_env,
+        "DATABASE_URL": postgres_url,
+        "RUMORBOT_ADMIN_USER_IDS": ADMIN,
+        "RUMORBOT_FETCH_ALLOW_HOSTS": "127.0.0.1",  # the test's article pages
+    }
     # Started together, as a deployment starts them: one migrates and ingests, one waits.
     running = []
     try:
@@ -130,6 +136,27 @@ def test_simultaneous_reloads_make_one_version(replicas, stub, corpus_dir, postg
     while {a.version(), b.version()} != {newest} and time.monotonic() < deadline:
         time.sleep(0.2)
     assert a.version() == b.version() == newest
+
+
+def test_a_source_added_from_slack_on_one_replica_is_served_by_both(
+    replicas, stub, corpus_dir
+) -> None:
+    """No shared corpus directory: the database carries the added source to the other."""
+    a, b = replicas
+    pages = Pages(corpus_dir)
+    try:
+        a.command(f"add {pages.url}/zh-news.html", user_id=ADMIN)
+        (report,) = stub.wait_for(f"response/{ADMIN}", timeout=120)
+        assert "*Added*" in report["text"]
+        deadline = time.monotonic() + 15
+        while b.version() != a.version() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert a.version() == b.version()
+        b.event(mention("What is Project Stardust?", ts="40.1"), event_id="EvAddedB")
+        (answer,) = stub.wait_for("chat.postMessage", timeout=60)
+        assert "星尘计划" in json.dumps(answer["blocks"], ensure_ascii=False)
+    finally:
+        pages.server.shutdown()
 
 
 def test_answers_and_feedback_from_both_land_in_one_database(replicas, stub, postgres_url) -> None:

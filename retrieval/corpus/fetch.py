@@ -1,0 +1,121 @@
+"""Fetching a page an admin links to: only http(s), only public addresses (or hosts the
+operator allows), no credentials, a timeout, a size cap, redirects followed one by one and
+each checked again, and only text content types. Every refusal says why in a few words.
+
+Each hop's host is resolved and every address it resolves to must be allowed before the
+request is made (a name that resolves to a private address is refused like the address).
+A DNS answer that changes between this check and the connection is not caught: the fetch
+runs on the operator's network, with no credentials sent, and reads only text.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from collections.abc import Iterable
+from dataclasses import dataclass
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+
+MAX_BYTES = 5_000_000
+MAX_REDIRECTS = 5
+TIMEOUT_S = 10.0
+TEXT_TYPES = ("text/html", "text/plain", "text/markdown", "application/xhtml+xml")
+USER_AGENT = "rumorbot/1.0 (+corpus curation; one page at an admin's request)"
+
+
+class FetchRefused(Exception):
+    """The page was not fetched or not kept; the message is the reason, for the admin."""
+
+
+@dataclass(frozen=True)
+class Fetched:
+    url: str  # the final URL, after redirects
+    content_type: str  # "text/html" …, without parameters
+    body: bytes
+    charset: str | None  # as the response header declares it (a page may declare its own)
+
+
+def _allowed(host: str, addresses: Iterable[str], allow_hosts: frozenset[str]) -> bool:
+    if host.lower() in allow_hosts:
+        return True
+    for address in addresses:
+        ip = ipaddress.ip_address(address.split("%")[0])
+        if address not in allow_hosts and not ip.is_global:
+            return False
+    return True
+
+
+def _resolve(host: str, port: int) -> list[str]:
+    try:
+        infos = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
+    except socket.gaierror as exc:
+        raise FetchRefused(f"unreachable: the name {host} does not resolve") from exc
+    return sorted({str(info[4][0]) for info in infos})
+
+
+def check_url(url: str, allow_hosts: frozenset[str]) -> None:
+    """Refuse what may not be fetched: other schemes, credentials in the URL, and hosts that
+    are (or resolve to) private, loopback, link-local or otherwise non-public addresses."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise FetchRefused("not a web link (http or https)")
+    if parts.username or parts.password:
+        raise FetchRefused("links with a user name or password are not fetched")
+    host = parts.hostname
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    if not _allowed(host, _resolve(host, port), allow_hosts):
+        raise FetchRefused(
+            f"{host} is a private, loopback or link-local address; an operator can allow it"
+            " in RUMORBOT_FETCH_ALLOW_HOSTS"
+        )
+
+
+def fetch(
+    url: str,
+    allow_hosts: frozenset[str] = frozenset(),
+    max_bytes: int = MAX_BYTES,
+    timeout_s: float = TIMEOUT_S,
+) -> Fetched:
+    """The page at `url` as text, or FetchRefused with the reason."""
+    seen: set[str] = set()
+    with httpx.Client(
+        follow_redirects=False,
+        timeout=timeout_s,
+        trust_env=False,  # no proxy credentials or .netrc from the environment
+        headers={"User-Agent": USER_AGENT, "Accept": ", ".join(TEXT_TYPES)},
+    ) as client:
+        for _ in range(MAX_REDIRECTS + 1):
+            check_url(url, allow_hosts)
+            if url in seen:
+                raise FetchRefused("the link redirects in a loop")
+            seen.add(url)
+            try:
+                with client.stream("GET", url) as response:
+                    if response.is_redirect and "location" in response.headers:
+                        url = urljoin(url, response.headers["location"])
+                        continue
+                    return _read(url, response, max_bytes)
+            except httpx.TimeoutException as exc:
+                raise FetchRefused(f"unreachable: no answer within {timeout_s:.0f} s") from exc
+            except httpx.HTTPError as exc:
+                raise FetchRefused(f"unreachable: {type(exc).__name__}") from exc
+    raise FetchRefused(f"more than {MAX_REDIRECTS} redirects")
+
+
+def _read(url: str, response: httpx.Response, max_bytes: int) -> Fetched:
+    if response.status_code >= 400:
+        raise FetchRefused(f"HTTP error {response.status_code}")
+    content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type not in TEXT_TYPES:
+        raise FetchRefused(f"not a web page or text ({content_type or 'no content type'})")
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > max_bytes:
+        raise FetchRefused(f"too large ({int(declared):,} bytes; the cap is {max_bytes:,})")
+    body = bytearray()
+    for chunk in response.iter_bytes():
+        body += chunk
+        if len(body) > max_bytes:
+            raise FetchRefused(f"too large (over the {max_bytes:,}-byte cap)")
+    return Fetched(url, content_type, bytes(body), response.charset_encoding)
