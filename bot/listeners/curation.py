@@ -16,7 +16,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.blocks import CANCEL_REMOVE_ACTION, REMOVE_ACTION, added_text, remove_prompt
-from bot.curation import add_file, add_link, find_sources
+from bot.curation import KINDS, add_file, add_link, find_sources
 from bot.listeners.binding import bind
 from bot.services import Services
 from bot.slack_errors import slack_error
@@ -29,7 +29,10 @@ from retrieval.corpus.ingest import SourceRefused
 log = logging.getLogger(__name__)
 
 BUSY = "A reload or another change is running; try again in a minute."
-ADD_HINT = "Give a link, e.g. `/rumor add https://example.com/gpt-5-news`."
+ADD_HINT = (
+    "Give a link, e.g. `/rumor add https://example.com/gpt-5-news`, and what it is if you know"
+    " (`report`, `analysis`, `transcript` or `commentary`; it sets the source's tier)."
+)
 REMOVE_HINT = "Name a source: its file name (see `/rumor sources`) or a part of its title."
 
 
@@ -96,8 +99,11 @@ def add(services: Services, command: dict[str, Any], respond: Respond, client: W
         respond(text=ADD_HINT, response_type="ephemeral")
         return
     shown = truncate(url, 200)
+    # "/rumor add <url> report": what the source is, as sources.toml would say.
+    said = (command.get("text") or "").lower().split()
+    kind = next((word for word in said if word in KINDS), None)
     try:
-        report = add_link(services, url, command["user_id"])
+        report = add_link(services, url, command["user_id"], kind)
     except (FetchRefused, SourceRefused) as exc:
         respond(text=_refused(shown, str(exc)), response_type="ephemeral")
         return
@@ -143,6 +149,7 @@ def on_remove(
         respond(text="Sorry, only admins can remove sources.", replace_original=False)
         return
     source_id = str(body["actions"][0]["value"])
+    was_file = any(s.id == source_id and s.added_via == "file" for s in services.store.sources())
     try:
         report = services.answers.remove_source(source_id, triggered_by=f"removed by {user}")
     except SourceRefused as exc:
@@ -156,6 +163,8 @@ def on_remove(
         f" ({report.ingest.passages_removed} passages); serving corpus version"
         f" {report.served_version}." + after_change(services, client, report)
     )
+    if was_file:
+        text += "\nIt is a file in `corpus/`: the next reload adds it back unless it is deleted."
     respond(text=text, replace_original=True)
 
 

@@ -143,7 +143,7 @@ def test_an_admin_adds_an_article_by_its_link_and_it_answers_at_once(
     assert "Fetching" in ack.body
     report = report_of(curating)
     assert report.startswith(":white_check_mark: *Added*") and "OpenAI 星尘计划推迟" in report
-    assert "示例科技网" in report and "2025-09-12" in report
+    assert "示例科技网" in report and "2025-09-12" in report and "(analysis)" in report
     sources = {s.id: s for s in curating.services.store.sources()}
     (added,) = [s for s in sources.values() if s.added_via == "link"]
     assert f"{added.passage_count} passages" in report and added.passage_count >= 2
@@ -162,10 +162,11 @@ def test_an_admin_adds_an_article_by_its_link_and_it_answers_at_once(
 
 
 def test_an_english_article_and_a_shared_file(curating: RunningApp, pages: Pages) -> None:
-    curating.command(f"add {pages.url}/en-blog.html", user_id=ADMIN)
+    curating.command(f"add {pages.url}/en-blog.html report", user_id=ADMIN)
     assert "Project Nebula" in report_of(curating)
     (nebula,) = [s for s in curating.services.store.sources() if s.added_via == "link"]
     assert nebula.language == "en" and nebula.published is not None
+    assert (nebula.kind, nebula.tier) == ("report", "report")  # as the admin said
 
     text = "# 星尘计划笔记\n\n" + "\n\n".join(STARDUST) + "\n"
     curating.stub.files["/files/F9"] = text.encode()
