@@ -175,6 +175,7 @@ class CorpusIngestor:
             raise SourceRefused("no quotable text left after cleaning")
         meta = {**doc.meta, **added.entry.model_dump(exclude_none=True)}
         item = PreparedSource(added.name, _source_hash(added.document, added.entry), meta, passages)
+        started = time.perf_counter()
         with self.sessions.begin() as session:
             lock_replicas(session.connection(), INGEST_LOCK)
             _refuse_duplicates(session, item)
@@ -186,10 +187,12 @@ class CorpusIngestor:
             source.added_at, source.document = utcnow(), added.document
             report.added.append(added.name)
             self._close_version(session, version, report, [])
+        report.duration_s = time.perf_counter() - started
         return report
 
     def remove(self, source_id: str, triggered_by: str) -> IngestReport:
         """Take one source out of the corpus in a corpus version of its own."""
+        started = time.perf_counter()
         with self.sessions.begin() as session:
             lock_replicas(session.connection(), INGEST_LOCK)
             source = session.get(Source, source_id)
@@ -198,6 +201,7 @@ class CorpusIngestor:
             version, report = self._open_version(session, triggered_by, [], [])
             self._remove_source(session, source, report)
             self._close_version(session, version, report, [])
+        report.duration_s = time.perf_counter() - started
         return report
 
     def _open_version(
