@@ -114,10 +114,11 @@ def timeline_png(topic: str, entries: list[TimelineEntry]) -> bytes | None:
                 fontsize=8.5,
                 linespacing=1.15,
                 color="#222222",
+                parse_math=False,  # "$6.6 billion" is money, not mathtext
             )
     firsts = [next(iter(rows[s].values()))[0] for s in order]
     names = [f"{short_name(e)}\n({e.tier})" for e in firsts]
-    axes.set_yticks(range(len(order)), names, fontsize=10)
+    axes.set_yticks(range(len(order)), names, fontsize=10, parse_math=False)
     axes.set_ylim(len(order) - 0.4, -0.6)  # the earliest source on top
     locator = AutoDateLocator(minticks=3, maxticks=8)
     ticks = [t for t in locator.tick_values(num2date(left), num2date(right)) if left <= t <= right]
@@ -138,6 +139,7 @@ def timeline_png(topic: str, entries: list[TimelineEntry]) -> bytes | None:
     axes.set_title(
         f"Timeline: {title} — what each source said, and when",
         loc="left",
+        parse_math=False,
         fontsize=13,
         fontweight="bold",
     )

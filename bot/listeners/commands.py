@@ -297,12 +297,16 @@ def timeline(
     the list, privately, where the bot cannot post or there is nothing dated to draw."""
     try:
         entries = services.answers.timeline(topic)
-        from bot.charts import timeline_png  # matplotlib: imported only by what draws
-
-        picture = timeline_png(topic, entries)
     except Exception as exc:
         respond(text=failed(services, "command", exc), response_type="ephemeral")
         return
+    try:
+        from bot.charts import timeline_png  # matplotlib: imported only by what draws
+
+        picture = timeline_png(topic, entries)
+    except Exception:
+        log.exception("could not draw the timeline of %r; posting the list only", topic)
+        picture = None
     # The topic as typed (`&lt;!channel&gt;` arrives unescaped): posted in the channel, so escaped.
     blocks, text = timeline_blocks(topic, entries), f"Timeline: {escape_mrkdwn(topic)}"
     if picture is None:

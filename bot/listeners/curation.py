@@ -40,7 +40,11 @@ def link_of(text: str) -> str | None:
     """The URL of `/rumor add <url>`: Slack sends a pasted link as `<https://…>` or
     `<https://…|label>`."""
     match = re.search(r"<(https?://[^|>\s]+)(?:\|[^>]*)?>|(https?://\S+)", text)
-    return (match.group(1) or match.group(2)) if match else None
+    if match is None:
+        return None
+    # Slack escapes &, < and > in what it sends: the link as typed has them plain.
+    link = match.group(1) or match.group(2)
+    return link.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
 def after_change(services: Services, client: WebClient, report: ReloadReport) -> str:
@@ -50,7 +54,7 @@ def after_change(services: Services, client: WebClient, report: ReloadReport) ->
     notes = digests_note(services, client) + corrections_note(services, client)
     if failure := services.answers.build_failure:
         notes += (
-            f"\n:warning: The new index could not be written ({escape_mrkdwn(failure[:200])});"
+            f"\n:warning: The new index could not be built ({escape_mrkdwn(failure[:200])});"
             f" answers still come from corpus version {report.served_version}."
         )
     return notes
@@ -149,14 +153,20 @@ def on_remove(
         respond(text="Sorry, only admins can remove sources.", replace_original=False)
         return
     source_id = str(body["actions"][0]["value"])
-    was_file = any(s.id == source_id and s.added_via == "file" for s in services.store.sources())
     try:
+        was_file = any(
+            s.id == source_id and s.added_via == "file" for s in services.store.sources()
+        )
         report = services.answers.remove_source(source_id, triggered_by=f"removed by {user}")
     except SourceRefused as exc:
         respond(text=f"Nothing removed: {escape_mrkdwn(str(exc))}.", replace_original=True)
         return
     except ReloadInProgress:
         respond(text=BUSY, replace_original=False)
+        return
+    except Exception as exc:
+        log.exception("removing a source failed")
+        respond(text=f"Nothing removed: it failed ({type(exc).__name__}).", replace_original=False)
         return
     text = (
         f":wastebasket: Removed `{escape_mrkdwn(source_id)}`"
@@ -173,9 +183,13 @@ def on_cancel(respond: Respond) -> None:
 
 
 def shared_file(event: dict[str, Any]) -> dict[str, Any] | None:
-    """The first file of a message that shares one."""
+    """The first file of a message that shares one a source can be made of (.txt, .md,
+    .html): anything else shared with a question (a screenshot) leaves it a question."""
     files = event.get("files") or []
-    return files[0] if event.get("subtype") == "file_share" and files else None
+    if event.get("subtype") != "file_share" or not files:
+        return None
+    name = str(files[0].get("name") or "").lower()
+    return files[0] if name.endswith(UPLOAD_SUFFIXES) else None
 
 
 def on_file_shared(
@@ -214,9 +228,11 @@ def download(services: Services, client: WebClient, file_id: str) -> bytes:
     if int(info.get("size") or 0) > cap:
         raise FetchRefused(f"too large ({int(info['size']):,} bytes; the cap is {cap:,})")
     url = str(info.get("url_private_download") or info.get("url_private") or "")
-    host = urlsplit(url).hostname or ""
-    # The bot token goes to Slack's file host (or the API host this app is pointed at) only.
-    if not (host == "files.slack.com" or host == urlsplit(client.base_url).hostname):
+    parts, api = urlsplit(url), urlsplit(client.base_url)
+    # The bot token goes to Slack's file host over HTTPS (or to the API host this app is
+    # pointed at, as it is for the API itself) and nowhere else.
+    to_slack = parts.scheme == "https" and parts.hostname == "files.slack.com"
+    if not (to_slack or (parts.scheme, parts.hostname) == (api.scheme, api.hostname)):
         raise FetchRefused("the file is not on Slack's file host")
     headers = {"Authorization": f"Bearer {client.token}"}
     with httpx.stream("GET", url, headers=headers, timeout=10, follow_redirects=False) as response:

@@ -234,6 +234,7 @@ def on_message(
         return  # bots (ourselves included), edits, joins
     file = curation.shared_file(event)
     if event.get("channel_type") == "im" and file and is_admin(services, event.get("user")):
+        # An admin's .txt/.md/.html adds a source; a screenshot with a question is a question.
         curation.on_file_shared(services, event, client, file)  # an admin adding a source
     elif event.get("channel_type") == "im":
         reply(services, client, event_id_of(body), request_of(event, "dm"))

@@ -79,7 +79,7 @@ class AnswerEngine:
         # renderings that exist and stop promising the rest.
         self.english_unavailable: str | None = None
         self._snapshot: IndexSnapshot | None = None
-        # Why the last index build could not be written (a read-only or full disk), while an
+        # Why the last index build failed (a read-only or full disk, the embedder), while an
         # older intact index is served; None once a build succeeds.
         self.build_failure: str | None = None
         self._english: EnglishSide | None = None
@@ -156,19 +156,19 @@ class AnswerEngine:
             return self._build_or_keep()
 
     def _build_or_keep(self) -> tuple[BuildReport | None, IndexSnapshot]:
-        """Build; when the index directory cannot be written (read-only, full), keep serving
-        the snapshot this process has, else the intact one published on disk (an older corpus
-        version beats refusing to start), and say so in `build_failure`."""
+        """Build; when that fails (the index directory read-only or full, the embedder
+        failing), keep serving the snapshot this process has, else the intact one published
+        on disk (an older corpus version beats refusing to start), and say so in
+        `build_failure`. The database change that asked for the build stands either way."""
         try:
             built = self._build()
-        except OSError as exc:
+        except Exception as exc:
             kept = self._snapshot or self.publisher.load_servable(self.embedder)
             if kept is None:
                 raise
             self.build_failure = f"{type(exc).__name__}: {exc}"
-            log.error(
-                "cannot write the index (%s); serving corpus version %s until a build succeeds",
-                self.build_failure,
+            log.exception(
+                "cannot build the index; serving corpus version %s until a build succeeds",
                 kept.version,
             )
             return None, kept

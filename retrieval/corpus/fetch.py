@@ -3,15 +3,17 @@ operator allows), no credentials, a timeout, a size cap, redirects followed one 
 each checked again, and only text content types. Every refusal says why in a few words.
 
 Each hop's host is resolved and every address it resolves to must be allowed before the
-request is made (a name that resolves to a private address is refused like the address).
-A DNS answer that changes between this check and the connection is not caught: the fetch
-runs on the operator's network, with no credentials sent, and reads only text.
+request is made (a name that resolves to a private address is refused like the address),
+and the address the connection actually reached is checked again before a byte of the body
+is read: a DNS answer that changes in between (rebinding) is refused too. IPv6 addresses
+that carry an IPv4 one (mapped, 6to4, Teredo, NAT64) are judged by the IPv4 address.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import socket
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
@@ -37,20 +39,32 @@ class Fetched:
     charset: str | None  # as the response header declares it (a page may declare its own)
 
 
+_NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
+_SITE_LOCAL = ipaddress.ip_network("fec0::/10")
+
+
+def is_public(address: str) -> bool:
+    """A global unicast address, and so is any IPv4 address an IPv6 one carries."""
+    ip = ipaddress.ip_address(address.split("%")[0])
+    if isinstance(ip, ipaddress.IPv6Address):
+        carried = [ip.ipv4_mapped, ip.sixtofour, *(ip.teredo or ())]
+        if any(ip in net for net in _NAT64) or int(ip) >> 32 == 0:  # NAT64, IPv4-compatible
+            carried.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
+        if ip in _SITE_LOCAL or any(v4 is not None and not v4.is_global for v4 in carried):
+            return False
+    return ip.is_global
+
+
 def _allowed(host: str, addresses: Iterable[str], allow_hosts: frozenset[str]) -> bool:
     if host.lower() in allow_hosts:
         return True
-    for address in addresses:
-        ip = ipaddress.ip_address(address.split("%")[0])
-        if address not in allow_hosts and not ip.is_global:
-            return False
-    return True
+    return all(address in allow_hosts or is_public(address) for address in addresses)
 
 
 def _resolve(host: str, port: int) -> list[str]:
     try:
         infos = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
-    except socket.gaierror as exc:
+    except (socket.gaierror, UnicodeError) as exc:
         raise FetchRefused(f"unreachable: the name {host} does not resolve") from exc
     return sorted({str(info[4][0]) for info in infos})
 
@@ -58,13 +72,16 @@ def _resolve(host: str, port: int) -> list[str]:
 def check_url(url: str, allow_hosts: frozenset[str]) -> None:
     """Refuse what may not be fetched: other schemes, credentials in the URL, and hosts that
     are (or resolve to) private, loopback, link-local or otherwise non-public addresses."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    try:
+        parts = urlsplit(url)
+        host, port = parts.hostname, parts.port
+    except ValueError as exc:  # a port out of range, a malformed IPv6 literal
+        raise FetchRefused("not a valid link") from exc
+    if parts.scheme not in ("http", "https") or not host:
         raise FetchRefused("not a web link (http or https)")
     if parts.username or parts.password:
         raise FetchRefused("links with a user name or password are not fetched")
-    host = parts.hostname
-    port = parts.port or (443 if parts.scheme == "https" else 80)
+    port = port or (443 if parts.scheme == "https" else 80)
     if not _allowed(host, _resolve(host, port), allow_hosts):
         raise FetchRefused(
             f"{host} is a private, loopback or link-local address; an operator can allow it"
@@ -78,8 +95,10 @@ def fetch(
     max_bytes: int = MAX_BYTES,
     timeout_s: float = TIMEOUT_S,
 ) -> Fetched:
-    """The page at `url` as text, or FetchRefused with the reason."""
+    """The page at `url` as text, or FetchRefused with the reason. `timeout_s` bounds the
+    whole fetch, redirects and a body trickling in included."""
     seen: set[str] = set()
+    deadline = time.monotonic() + timeout_s
     with httpx.Client(
         follow_redirects=False,
         timeout=timeout_s,
@@ -93,10 +112,11 @@ def fetch(
             seen.add(url)
             try:
                 with client.stream("GET", url) as response:
+                    _check_peer(url, response, allow_hosts)
                     if response.is_redirect and "location" in response.headers:
                         url = urljoin(url, response.headers["location"])
                         continue
-                    return _read(url, response, max_bytes)
+                    return _read(url, response, max_bytes, deadline)
             except httpx.TimeoutException as exc:
                 raise FetchRefused(f"unreachable: no answer within {timeout_s:.0f} s") from exc
             except httpx.HTTPError as exc:
@@ -104,7 +124,17 @@ def fetch(
     raise FetchRefused(f"more than {MAX_REDIRECTS} redirects")
 
 
-def _read(url: str, response: httpx.Response, max_bytes: int) -> Fetched:
+def _check_peer(url: str, response: httpx.Response, allow_hosts: frozenset[str]) -> None:
+    """The address the connection reached must be allowed too: the name may have been
+    resolved again, to another address, since `check_url`."""
+    stream = response.extensions.get("network_stream")
+    peer = stream.get_extra_info("server_addr") if stream is not None else None
+    host = urlsplit(url).hostname or ""
+    if peer and not _allowed(host, [str(peer[0])], allow_hosts):
+        raise FetchRefused(f"{host} now resolves to a private, loopback or link-local address")
+
+
+def _read(url: str, response: httpx.Response, max_bytes: int, deadline: float) -> Fetched:
     if response.status_code >= 400:
         raise FetchRefused(f"HTTP error {response.status_code}")
     content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -118,4 +148,6 @@ def _read(url: str, response: httpx.Response, max_bytes: int) -> Fetched:
         body += chunk
         if len(body) > max_bytes:
             raise FetchRefused(f"too large (over the {max_bytes:,}-byte cap)")
+        if time.monotonic() > deadline:
+            raise FetchRefused("unreachable: the page came too slowly")
     return Fetched(url, content_type, bytes(body), response.charset_encoding)

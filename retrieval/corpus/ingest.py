@@ -377,6 +377,12 @@ def _refuse_duplicates(session: Session, item: PreparedSource) -> None:
     same = session.scalars(select(Source).where(Source.content_hash == item.content_hash)).first()
     if same is not None:
         raise SourceRefused(f"already in the corpus as “{same.title}” ({same.id})")
+    if (named := session.get(Source, item.source_id)) is not None:
+        # The same link again, its page changed since: an update is a removal and an add.
+        raise SourceRefused(
+            f"this link is already in the corpus as “{named.title}” ({named.id}), as it read"
+            " then; remove it first to add the page as it reads now"
+        )
     assert item.passages is not None
     new = set().union(*(_sentences(p.text) for p in item.passages))
     if not new:

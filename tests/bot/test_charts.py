@@ -46,6 +46,11 @@ def test_a_dot_says_only_checked_english() -> None:
     assert "训练" not in dot_label([entry("a", date(2025, 8, 3), "训练 went badly.")])
 
 
+def test_dollar_signs_are_money_not_mathtext() -> None:
+    said = [entry("a", date(2025, 1, 2), "It raised $6.6 billion at a {x$ valuation.", outlet="$$")]
+    assert png_size(timeline_png("GPT-5 $", said) or b"")[0] > 1000
+
+
 def test_chinese_names_are_drawn_in_latin_letters() -> None:
     assert latin_name("最佳拍档") == "Best Partners"  # the glossary's English name
     assert latin_name("AI范儿") == "AI Fanr" and latin_name("cnBeta") == "cnBeta"

@@ -7,6 +7,7 @@ writes it back out in the corpus format."""
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -15,10 +16,11 @@ from pathlib import Path
 
 import pytest
 
+from bot.listeners.curation import link_of
 from bot.services import build_services
 from retrieval.corpus.documents import parse_document
 from retrieval.corpus.export import export_added
-from retrieval.corpus.fetch import FetchRefused, check_url
+from retrieval.corpus.fetch import FetchRefused, check_url, fetch, is_public
 from retrieval.corpus.ingest import CorpusIngestor
 from retrieval.corpus.passages import build_passages
 from tests.bot.conftest import ADMIN, RunningApp, make_settings, mention
@@ -304,3 +306,92 @@ def test_the_export_writes_added_sources_back_out_in_the_corpus_format(
     assert again.added == [name]
     added = next(s for s in curating.services.store.sources() if s.id == name)
     assert again.passage_count == added.passage_count
+
+
+def test_ipv6_addresses_are_judged_by_the_ipv4_they_carry() -> None:
+    for private in ("::ffff:127.0.0.1", "64:ff9b::a9fe:a9fe", "2002:a9fe:a9fe::", "::127.0.0.1"):
+        assert not is_public(private), private
+    assert not is_public("fec0::1") and not is_public("fe80::1")
+    assert is_public("2606:4700:4700::1111") and is_public("64:ff9b::808:808")
+
+
+def test_links_as_slack_sends_them() -> None:
+    assert link_of("add <https://x.example/a?b=1&amp;c=2|x.example> report") == (
+        "https://x.example/a?b=1&c=2"
+    )
+    assert link_of("add https://x.example/a") == "https://x.example/a"
+    assert link_of("add ftp://x.example/a") is None
+    with pytest.raises(FetchRefused, match="not a valid link"):
+        check_url("http://x.example:99999/", frozenset())
+
+
+def test_the_same_link_again_after_its_page_changed_is_refused_with_a_reason(
+    curating: RunningApp, pages: Pages
+) -> None:
+    curating.command(f"add {pages.url}/zh-news.html", user_id=ADMIN)
+    assert "*Added*" in report_of(curating)
+    changed = ["今天的更新：" + p[::-1] for p in STARDUST]  # most sentences new
+    pages.routes["/zh-news.html"] = (
+        200,
+        {},
+        article("星尘计划更新", changed, "王芳", "2025-09-13"),
+    )
+    before = curating.services.store.current_version()
+    curating.command(f"add {pages.url}/zh-news.html", user_id=ADMIN)
+    report = report_of(curating, count=2)
+    assert "already in the corpus" in report and "remove it first" in report
+    assert curating.services.store.current_version() == before
+
+
+def test_an_admins_screenshot_with_a_question_is_a_question(curating: RunningApp) -> None:
+    asked = {
+        "type": "message",
+        "subtype": "file_share",
+        "channel": "D5",
+        "channel_type": "im",
+        "user": ADMIN,
+        "text": "Is this true? Why was Opus 3.5 not released?",
+        "ts": "9.2",
+        "files": [{"id": "F2", "name": "screenshot.png"}],
+    }
+    curating.event(asked, event_id="EvShot")
+    (answer,) = curating.stub.wait_for("chat.postMessage", timeout=30)
+    assert answer["thread_ts"] == "9.2" and "Opus 3.5" in json.dumps(answer["blocks"])
+    assert curating.stub.count("files.info") == 0
+
+
+def test_an_add_whose_index_build_fails_is_reported_as_added_with_the_failure(
+    curating: RunningApp, pages: Pages, monkeypatch
+) -> None:
+    engine = curating.services.answers
+    served = engine.snapshot.version
+
+    def failing_build():
+        raise RuntimeError("the embedder went away")
+
+    monkeypatch.setattr(engine, "_build", failing_build)
+    curating.command(f"add {pages.url}/zh-news.html", user_id=ADMIN)
+    report = report_of(curating)
+    assert report.startswith(":white_check_mark: *Added*")
+    assert "could not be built (RuntimeError: the embedder went away)" in report
+    assert engine.snapshot.version == served  # the last good index keeps answering
+    assert curating.get("/healthz").json()["status"] == "degraded"
+
+
+def test_a_name_that_resolves_elsewhere_when_connected_is_refused(
+    pages: Pages, monkeypatch
+) -> None:
+    """DNS rebinding: public when checked, loopback when connected (the real page server)."""
+    real = socket.getaddrinfo
+    port = int(pages.url.rsplit(":", 1)[1])
+    answers = iter(["93.184.216.34"])  # the check's answer; every later one is loopback
+
+    def rebinding(host, *args, **kwargs):
+        if host != "rebind.example":
+            return real(host, *args, **kwargs)
+        address = next(answers, "127.0.0.1")
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    with pytest.raises(FetchRefused, match="now resolves to a private"):
+        fetch(f"http://rebind.example:{port}/zh-news.html")
