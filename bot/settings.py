@@ -73,6 +73,9 @@ class Settings(BaseSettings):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
 
+    def is_admin(self, user_id: str | None) -> bool:
+        return user_id is not None and user_id in self.admin_user_ids
+
     @property
     def db_url(self) -> str:
         """`DATABASE_URL` if set, else the embedded SQLite file under the data directory."""

@@ -48,12 +48,12 @@ def slack_to_plain(text: str) -> str:
             return f"#{label}" if label else ""
         return label or target
 
-    return (
-        _SLACK_LINK.sub(replace, text)
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&amp;", "&")
-    )
+    return unescape_slack(_SLACK_LINK.sub(replace, text))
+
+
+def unescape_slack(text: str) -> str:
+    """Text as typed: Slack sends `&`, `<` and `>` escaped."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
 # "Do not share it" is an instruction; "Don't you think…?" ends with "?".

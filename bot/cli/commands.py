@@ -10,6 +10,7 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
+from bot.blocks.answers import wants_english
 from bot.cli.output import (
     date_text,
     end_progress,
@@ -27,7 +28,6 @@ from retrieval.corpus.export import export_added
 from retrieval.corpus.fetch import FetchRefused
 from retrieval.corpus.ingest import IngestError, SourceRefused
 from retrieval.index import IndexBuildError
-from retrieval.text.tokens import has_cjk
 
 
 def cmd_ingest(services: Services, args: argparse.Namespace) -> int:
@@ -64,7 +64,6 @@ def cmd_add(services: Services, args: argparse.Namespace) -> int:
     except (FetchRefused, SourceRefused, OSError) as exc:
         print(f"not added: {exc}", file=sys.stderr)
         return 1
-    services.background_translation.request()
     print(format_ingest_report(report.ingest))
     return 0
 
@@ -128,23 +127,20 @@ def english_for_quotes(services: Services, answer: Answer, seconds: float) -> bo
     most `seconds`; True when there was any to translate and they now have it."""
     from retrieval.answers.answer import awaiting_english
 
-    waiting = set(awaiting_english(answer.to_json())) if not has_cjk(answer.question) else set()
+    shown = answer.to_json()
+    waiting = set(awaiting_english(shown)) if wants_english(shown) else set()
     return english_for(services, waiting, seconds)
 
 
 def english_for(services: Services, passage_ids: set[str], seconds: float) -> bool:
     """Translate these passages where they have no English yet, for at most `seconds`; True
     when there was any to translate and they now have it."""
-    from retrieval.translation.worker import Job, translate_jobs
+    from retrieval.translation.worker import passage_job, translate_jobs
 
     store = services.translations
     if store is None or not passage_ids:
         return False
-    jobs = [
-        Job(p.content_hash, p.text, f"passage {p.source_id}#{p.position}")
-        for p in services.answers.snapshot.passages
-        if p.id in passage_ids
-    ]
+    jobs = [passage_job(p) for p in services.answers.snapshot.passages if p.id in passage_ids]
     done = store.done([j.content_hash for j in jobs])
     jobs = [j for j in jobs if j.content_hash not in done]
     if not jobs:

@@ -17,7 +17,7 @@ from bot.blocks import (
     answer_fallback,
     feedback_modal,
 )
-from bot.listeners.binding import bind
+from bot.listeners.binding import ack_at_once, bind
 from bot.services import Services
 from bot.slack_errors import slack_error
 from bot.store.answers import MAX_COMMENT_CHARS
@@ -191,10 +191,6 @@ def on_share(services: Services, body: dict[str, Any], client: WebClient, respon
     except DATABASE_DOWN:
         services.metrics.errors.labels("database").inc()
     respond(delete_original=True)
-
-
-def ack_at_once(ack: Ack) -> None:
-    ack()
 
 
 def register(app: App, services: Services) -> None:

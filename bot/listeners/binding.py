@@ -12,7 +12,14 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
+from slack_bolt import Ack
+
 from bot.services import Services
+
+
+def ack_at_once(ack: Ack) -> None:
+    """The ack of a lazy listener: at once, in the request's thread; the work follows."""
+    ack()
 
 
 def bind(callback: Callable[..., Any], services: Services) -> Callable[..., Any]:

@@ -47,7 +47,7 @@ RELOAD_BUSY = "A reload is already running; the current corpus is served until i
 def _admins_only(services: Services, user_id: str, what: str) -> str | None:
     """The refusal for a non-admin, or None for an admin."""
     admins = services.settings.admin_user_ids
-    if user_id in admins:
+    if services.settings.is_admin(user_id):
         return None
     who = ", ".join(f"<@{a}>" for a in admins) if admins else "nobody is configured as admin"
     return f"Sorry, only admins can {what}. Admins: {who}."
@@ -177,7 +177,7 @@ def mode(services: Services, command: dict[str, Any], wanted: str) -> dict[str, 
         return {"text": f"In this channel rumorbot {MODE_SAID[current]} (mode `{current}`)."}
     if wanted not in MODES:
         return {"text": "Use `/rumor mode auto`, `/rumor mode mention` or `/rumor mode`."}
-    if command["user_id"] not in services.settings.admin_user_ids:
+    if not services.settings.is_admin(command["user_id"]):
         return {}  # the creator check follows in the pool
     return {"text": set_mode(services, channel, wanted, command["user_id"])}
 
@@ -220,9 +220,9 @@ def run_command(
     elif verb == "reload" and not _admins_only(services, command["user_id"], "reload"):
         reload(services, command, respond, client)
     elif verb == "add" and not _admins_only(services, command["user_id"], "add"):
-        curation.add(services, command, respond, client)
+        curation.add(services, command["user_id"], rest, respond, client)
     elif verb == "remove" and not _admins_only(services, command["user_id"], "remove"):
-        curation.remove(services, command, respond)
+        curation.remove(services, rest, respond)
     elif verb == "gaps" and not _admins_only(services, command["user_id"], "see gaps"):
         try:
             text = gaps_text(gaps_of(services.answers, services.records, GAP_DAYS), GAP_DAYS)
@@ -233,7 +233,7 @@ def run_command(
         verb == "mode"
         and (wanted := rest.strip().lower()) in MODES
         and not channel_is_dm
-        and command["user_id"] not in services.settings.admin_user_ids
+        and not services.settings.is_admin(command["user_id"])
     ):
         mode_by_creator(services, command, respond, client, wanted)
 

@@ -7,27 +7,29 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
-from slack_bolt import Ack, App, Respond
+from slack_bolt import App, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.blocks import CANCEL_REMOVE_ACTION, REMOVE_ACTION, added_text, remove_prompt
 from bot.curation import KINDS, add_file, add_link, find_sources
-from bot.listeners.binding import bind
+from bot.listeners.binding import ack_at_once, bind
 from bot.services import Services
 from bot.slack_errors import slack_error
-from bot.text import escape_mrkdwn, truncate
+from bot.text import escape_mrkdwn, truncate, unescape_slack
 from retrieval.answers.engine import ReloadInProgress, ReloadReport
 from retrieval.corpus.articles import UPLOAD_SUFFIXES
-from retrieval.corpus.fetch import FetchRefused
+from retrieval.corpus.fetch import FetchRefused, read_capped
 from retrieval.corpus.ingest import SourceRefused
 
 log = logging.getLogger(__name__)
 
+DOWNLOAD_TIMEOUT_S = 10.0
 BUSY = "A reload or another change is running; try again in a minute."
 ADD_HINT = (
     "Give a link, e.g. `/rumor add https://example.com/gpt-5-news`, and what it is if you know"
@@ -42,9 +44,7 @@ def link_of(text: str) -> str | None:
     match = re.search(r"<(https?://[^|>\s]+)(?:\|[^>]*)?>|(https?://\S+)", text)
     if match is None:
         return None
-    # Slack escapes &, < and > in what it sends: the link as typed has them plain.
-    link = match.group(1) or match.group(2)
-    return link.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    return unescape_slack(match.group(1) or match.group(2))
 
 
 def after_change(services: Services, client: WebClient, report: ReloadReport) -> str:
@@ -96,18 +96,18 @@ def _refused(what: str, reason: str) -> str:
     return f":no_entry_sign: Not added: {escape_mrkdwn(what)}. {escape_mrkdwn(reason)}"
 
 
-def add(services: Services, command: dict[str, Any], respond: Respond, client: WebClient) -> None:
-    """`/rumor add <url>` after its ack: fetch, read, add; a private report either way."""
-    url = link_of(command.get("text") or "")
+def add(services: Services, user: str, rest: str, respond: Respond, client: WebClient) -> None:
+    """`/rumor add <url>` (`rest`: what follows the verb) after its ack: fetch, read, add; a
+    private report either way."""
+    url = link_of(rest)
     if url is None:
         respond(text=ADD_HINT, response_type="ephemeral")
         return
     shown = truncate(url, 200)
     # "/rumor add <url> report": what the source is, as sources.toml would say.
-    said = (command.get("text") or "").lower().split()
-    kind = next((word for word in said if word in KINDS), None)
+    kind = next((word for word in rest.lower().split() if word in KINDS), None)
     try:
-        report = add_link(services, url, command["user_id"], kind)
+        report = add_link(services, url, user, kind)
     except (FetchRefused, SourceRefused) as exc:
         respond(text=_refused(shown, str(exc)), response_type="ephemeral")
         return
@@ -123,9 +123,9 @@ def add(services: Services, command: dict[str, Any], respond: Respond, client: W
     respond(text=_added(services, client, report), response_type="ephemeral")
 
 
-def remove(services: Services, command: dict[str, Any], respond: Respond) -> None:
-    """`/rumor remove <source>`: which source, then a button to confirm."""
-    query = (command.get("text") or "").partition(" ")[2].strip()
+def remove(services: Services, rest: str, respond: Respond) -> None:
+    """`/rumor remove <source>` (`rest`): which source, then a button to confirm."""
+    query = rest.strip()
     found = find_sources(services, query) if query else []
     if not query or not found:
         hint = f"No source matches “{escape_mrkdwn(query)}”. " if query else ""
@@ -140,16 +140,12 @@ def remove(services: Services, command: dict[str, Any], respond: Respond) -> Non
     respond(blocks=remove_prompt(found[0]), text="Remove this source?", response_type="ephemeral")
 
 
-def ack_at_once(ack: Ack) -> None:
-    ack()
-
-
 def on_remove(
     services: Services, body: dict[str, Any], respond: Respond, client: WebClient
 ) -> None:
     """The removal confirmed (admins only, checked again: a button can be forwarded)."""
     user = body["user"]["id"]
-    if user not in services.settings.admin_user_ids:
+    if not services.settings.is_admin(user):
         respond(text="Sorry, only admins can remove sources.", replace_original=False)
         return
     source_id = str(body["actions"][0]["value"])
@@ -235,15 +231,13 @@ def download(services: Services, client: WebClient, file_id: str) -> bytes:
     if not (to_slack or (parts.scheme, parts.hostname) == (api.scheme, api.hostname)):
         raise FetchRefused("the file is not on Slack's file host")
     headers = {"Authorization": f"Bearer {client.token}"}
-    with httpx.stream("GET", url, headers=headers, timeout=10, follow_redirects=False) as response:
+    deadline = time.monotonic() + DOWNLOAD_TIMEOUT_S
+    with httpx.stream(
+        "GET", url, headers=headers, timeout=DOWNLOAD_TIMEOUT_S, follow_redirects=False
+    ) as response:
         if response.status_code != 200:
             raise FetchRefused(f"Slack answered HTTP {response.status_code} for the file")
-        data = bytearray()
-        for chunk in response.iter_bytes():
-            data += chunk
-            if len(data) > cap:
-                raise FetchRefused(f"too large (over the {cap:,}-byte cap)")
-    return bytes(data)
+        return read_capped(response, cap, deadline)
 
 
 def register(app: App, services: Services) -> None:

@@ -233,17 +233,13 @@ def on_message(
     if event.get("bot_id") or event.get("subtype") not in ANSWERED_SUBTYPES:
         return  # bots (ourselves included), edits, joins
     file = curation.shared_file(event)
-    if event.get("channel_type") == "im" and file and is_admin(services, event.get("user")):
+    if event.get("channel_type") == "im" and file and services.settings.is_admin(event.get("user")):
         # An admin's .txt/.md/.html adds a source; a screenshot with a question is a question.
         curation.on_file_shared(services, event, client, file)  # an admin adding a source
     elif event.get("channel_type") == "im":
         reply(services, client, event_id_of(body), request_of(event, "dm"))
     elif asks_unprompted(services, event, context.bot_user_id):
         reply(services, client, event_id_of(body), request_of(event, "auto"))
-
-
-def is_admin(services: Services, user: str | None) -> bool:
-    return user is not None and user in services.settings.admin_user_ids
 
 
 def on_other_event() -> None:

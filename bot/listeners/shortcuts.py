@@ -6,12 +6,12 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import App, Respond
 from slack_sdk import WebClient
 
 from bot.answering import answer_and_log, failed, question_from
 from bot.blocks import answer_blocks, answer_fallback
-from bot.listeners.binding import bind
+from bot.listeners.binding import ack_at_once, bind
 from bot.listeners.events import reply
 from bot.services import Services
 from bot.text import truncate
@@ -83,10 +83,6 @@ def check(services: Services, body: dict[str, Any], respond: Respond, client: We
         respond(text=ALREADY, response_type="ephemeral")
     elif posted_ts is None:
         respond(text=NOT_POSTED, response_type="ephemeral")
-
-
-def ack_at_once(ack: Ack) -> None:
-    ack()
 
 
 def register(app: App, services: Services) -> None:

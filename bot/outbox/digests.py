@@ -18,7 +18,6 @@ from retrieval.answers.quoting import best_sentence, excerpt
 from retrieval.changes.news import TopicNews, topic_news
 from retrieval.corpus.store import CorpusChange, CorpusStore
 from retrieval.db.tables import utcnow
-from retrieval.translation.render import english_shown
 
 log = logging.getLogger(__name__)
 
@@ -96,12 +95,11 @@ class Digests:
             source = snapshot.sources[passage.source_id]
             key = best_sentence(passage.text, analysis)
             shown = excerpt(passage.text, key)
-            rendering = english.rendering(passage.content_hash) if english is not None else None
             in_english, key_in_english, checked = (
-                english_shown(rendering.segments, passage.text, shown or passage.text, key)
-                if rendering is not None
-                else (None, None, None)
-            )
+                english.quoted(passage.content_hash, passage.text, shown or passage.text, key)
+                if english is not None
+                else None
+            ) or (None, None, None)
             out.append(
                 {
                     "text": passage.text,

@@ -17,7 +17,7 @@ from bot.store.answers import AnswerRecords
 from retrieval.answers.answer import awaiting_english, with_english
 from retrieval.answers.engine import AnswerEngine
 from retrieval.answers.payload import AnswerJSON
-from retrieval.translation.worker import Job
+from retrieval.translation.worker import passage_job
 
 log = logging.getLogger(__name__)
 
@@ -46,12 +46,8 @@ class EnglishLater:
         waiting = awaiting_english(answer) if shows_english else []
         if answer_id is None or ts is None or not waiting:
             return False
-        rows = {p.id: p for p in self.engine.snapshot.passages}
-        jobs = [
-            Job(row.content_hash, row.text, f"passage {row.source_id}#{row.position}")
-            for row in (rows.get(passage_id) for passage_id in waiting)
-            if row is not None
-        ]
+        rows = self.engine.snapshot.passage_by_id
+        jobs = [passage_job(rows[pid]) for pid in waiting if pid in rows]
         edit = partial(self._edit, client, answer_id, channel, ts, shows_english)
         return bool(jobs) and self.translation.translate_now(jobs, edit)
 

@@ -32,7 +32,6 @@ from retrieval.index import IndexSnapshot
 from retrieval.search.analysis import QueryAnalysis
 from retrieval.search.english import EnglishSide
 from retrieval.search.hybrid import Hit, SearchResult
-from retrieval.translation.render import english_shown
 
 LABELS = ("high", "medium", "low", "none")
 MAX_PASSAGES = 5
@@ -106,15 +105,18 @@ class Answer:
 
     def with_english(self, snapshot: IndexSnapshot, english: EnglishSide) -> Answer:
         """The same answer with its quotes' English as the renderings now stand."""
-        rows = {p.id: p for p in snapshot.passages}
         quotes = []
         for quote in self.quotes:
-            row = rows.get(quote.passage_id)
-            rendering = english.rendering(row.content_hash) if row is not None else None
-            if row is not None and rendering is not None:
-                shown, key, checked = english_shown(
-                    rendering.segments, row.text, quote.excerpt or row.text, quote.highlight
+            row = snapshot.passage_by_id.get(quote.passage_id)
+            quoted = (
+                english.quoted(
+                    row.content_hash, row.text, quote.excerpt or row.text, quote.highlight
                 )
+                if row is not None
+                else None
+            )
+            if quoted is not None:
+                shown, key, checked = quoted
                 quote = replace(
                     quote, english=shown, english_highlight=key, english_checked=checked
                 )
@@ -373,15 +375,17 @@ def compose(
             voice = passage_voice(hit.passage.text, hit.passage.heading, s)
             similarity = similarities[i] if i < len(similarities) else None
             highlight = best_sentence(hit.passage.text, result.analysis, similarity)
-            rendering = english.rendering(hit.passage.content_hash) if english else None
             quoted = excerpt(hit.passage.text, highlight)
             in_english, key_in_english, checked = (
-                english_shown(
-                    rendering.segments, hit.passage.text, quoted or hit.passage.text, highlight
+                english.quoted(
+                    hit.passage.content_hash,
+                    hit.passage.text,
+                    quoted or hit.passage.text,
+                    highlight,
                 )
-                if rendering
-                else (None, None, None)
-            )
+                if english
+                else None
+            ) or (None, None, None)
             quotes.append(
                 Quote(
                     passage_id=hit.passage.id,
@@ -439,16 +443,17 @@ def with_english(answer: AnswerJSON, snapshot: IndexSnapshot, english: EnglishSi
     """`answer` with the English of its quotes as the renderings now stand: what an answer
     posted before its English existed shows once the English lands. Quotes of passages the
     served corpus no longer holds keep what they had."""
-    rows = {p.id: p for p in snapshot.passages}
     passages = []
     for passage in answer["passages"]:
-        row = rows.get(passage.get("passage_id", ""))
-        rendering = english.rendering(row.content_hash) if row is not None else None
-        if row is not None and rendering is not None:
-            shown = passage.get("excerpt") or row.text
-            in_english, key, checked = english_shown(
-                rendering.segments, row.text, shown, passage["highlight"]
-            )
+        row = snapshot.passage_by_id.get(passage.get("passage_id", ""))
+        shown = (passage.get("excerpt") or row.text) if row is not None else ""
+        quoted = (
+            english.quoted(row.content_hash, row.text, shown, passage["highlight"])
+            if row is not None
+            else None
+        )
+        if quoted is not None:
+            in_english, key, checked = quoted
             passage = {
                 **passage,
                 "english": in_english,

@@ -143,6 +143,13 @@ def _read(url: str, response: httpx.Response, max_bytes: int, deadline: float) -
     declared = response.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > max_bytes:
         raise FetchRefused(f"too large ({int(declared):,} bytes; the cap is {max_bytes:,})")
+    return Fetched(
+        url, content_type, read_capped(response, max_bytes, deadline), response.charset_encoding
+    )
+
+
+def read_capped(response: httpx.Response, max_bytes: int, deadline: float) -> bytes:
+    """A streamed body, refused once it passes `max_bytes` or `deadline` (a monotonic time)."""
     body = bytearray()
     for chunk in response.iter_bytes():
         body += chunk
@@ -150,4 +157,4 @@ def _read(url: str, response: httpx.Response, max_bytes: int, deadline: float) -
             raise FetchRefused(f"too large (over the {max_bytes:,}-byte cap)")
         if time.monotonic() > deadline:
             raise FetchRefused("unreachable: the page came too slowly")
-    return Fetched(url, content_type, bytes(body), response.charset_encoding)
+    return bytes(body)

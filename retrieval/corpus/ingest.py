@@ -92,6 +92,23 @@ def _source_hash(raw_text: str, entry: SourceEntry | None) -> str:
     return hashlib.sha256(f"{PARSER_VERSION}\x00{raw_text}\x00{manifest}".encode()).hexdigest()
 
 
+NOTHING_QUOTABLE = "no quotable text left after cleaning"
+
+
+def _parsed(
+    name: str, text: str, entry: SourceEntry | None, content_hash: str
+) -> tuple[PreparedSource | None, list[str]]:
+    """A document parsed and cut into passages (None when nothing quotable is left), with
+    the parser's warnings; SkipFile (the reason) when it cannot be parsed. What sources.toml
+    (or an added source's entry) says overrides what the document says of itself."""
+    doc = parse_document(name, text)
+    passages = build_passages(doc, name)
+    if not passages:
+        return None, doc.warnings
+    meta = {**doc.meta, **(entry.model_dump(exclude_none=True) if entry else {})}
+    return PreparedSource(name, content_hash, meta, passages), doc.warnings
+
+
 class CorpusIngestor:
     def __init__(self, sessions: sessionmaker[Session], max_file_bytes: int = 2_000_000):
         self.sessions = sessions
@@ -127,19 +144,15 @@ class CorpusIngestor:
                 if known.get(path.name) == content_hash:
                     prepared.append(PreparedSource(path.name, content_hash, {}, None))
                     continue
-                doc = parse_document(path.name, text)
+                item, doc_warnings = _parsed(path.name, text, entry, content_hash)
             except SkipFile as exc:
                 skipped.append(Skipped(path.name, str(exc)))
                 continue
-            warnings.extend(f"{path.name}: {w}" for w in doc.warnings)
-            passages = build_passages(doc, path.name)
-            if not passages:
-                skipped.append(Skipped(path.name, "no quotable text left after cleaning"))
+            warnings.extend(f"{path.name}: {w}" for w in doc_warnings)
+            if item is None:
+                skipped.append(Skipped(path.name, NOTHING_QUOTABLE))
                 continue
-            meta = dict(doc.meta)
-            if entry:
-                meta.update(entry.model_dump(exclude_none=True))
-            prepared.append(PreparedSource(path.name, content_hash, meta, passages))
+            prepared.append(item)
         for name in sorted(set(manifest) - {p.name for p in files}):
             warnings.append(f"sources.toml names {name}, which is not in the corpus")
         return prepared, skipped, warnings
@@ -166,15 +179,13 @@ class CorpusIngestor:
     def add(self, added: AddedSource, triggered_by: str) -> IngestReport:
         """Add one source from Slack in a corpus version of its own; SourceRefused when it
         has no quotable text, is already in the corpus, or repeats a source that is."""
+        content_hash = _source_hash(added.document, added.entry)
         try:
-            doc = parse_document(added.name, added.document)
+            item, _ = _parsed(added.name, added.document, added.entry, content_hash)
         except SkipFile as exc:
             raise SourceRefused(str(exc)) from exc
-        passages = build_passages(doc, added.name)
-        if not passages:
-            raise SourceRefused("no quotable text left after cleaning")
-        meta = {**doc.meta, **added.entry.model_dump(exclude_none=True)}
-        item = PreparedSource(added.name, _source_hash(added.document, added.entry), meta, passages)
+        if item is None:
+            raise SourceRefused(NOTHING_QUOTABLE)
         started = time.perf_counter()
         with self.sessions.begin() as session:
             lock_replicas(session.connection(), INGEST_LOCK)
@@ -186,7 +197,7 @@ class CorpusIngestor:
             source.added_via, source.added_by = added.added_via, added.added_by
             source.added_at, source.document = utcnow(), added.document
             report.added.append(added.name)
-            self._close_version(session, version, report, [])
+            self._close_version(session, version, report)
         report.duration_s = time.perf_counter() - started
         return report
 
@@ -200,7 +211,7 @@ class CorpusIngestor:
                 raise SourceRefused(f"{source_id} is not in the corpus")
             version, report = self._open_version(session, triggered_by, [], [])
             self._remove_source(session, source, report)
-            self._close_version(session, version, report, [])
+            self._close_version(session, version, report)
         report.duration_s = time.perf_counter() - started
         return report
 
@@ -235,10 +246,13 @@ class CorpusIngestor:
         # The directory holds the corpus's files only: sources added from Slack live in the
         # database, and a file of the same name does not replace one.
         existing = {k: s for k, s in everything.items() if s.added_via == "file"}
+        files = []
         for item in prepared:
-            if item.source_id in everything and item.source_id not in existing:
+            if item.source_id in everything.keys() - existing.keys():
                 report.warnings.append(f"{item.source_id}: a source added from Slack has this name")
-        prepared = [p for p in prepared if p.source_id not in everything or p.source_id in existing]
+            else:
+                files.append(item)
+        prepared = files
         skipped_names = {s.file for s in skipped}
         present = {p.source_id for p in prepared}
         for item in prepared:
@@ -259,7 +273,7 @@ class CorpusIngestor:
                 report.warnings.append(f"{source_id}: kept the previously ingested version")
             elif source_id not in present:
                 self._remove_source(session, source, report)
-        self._close_version(session, version, report, skipped)
+        self._close_version(session, version, report)
         return report
 
     def _close_version(
@@ -267,7 +281,6 @@ class CorpusIngestor:
         session: Session,
         version: CorpusVersion,
         report: IngestReport,
-        skipped: list[Skipped],
     ) -> None:
         session.flush()
         report.status = (
@@ -284,7 +297,7 @@ class CorpusIngestor:
             report.changed,
             report.removed,
         )
-        version.skipped = [{"file": s.file, "reason": s.reason} for s in skipped]
+        version.skipped = [{"file": s.file, "reason": s.reason} for s in report.skipped]
         version.warnings = list(report.warnings)
         version.gone = report.gone
 

@@ -7,6 +7,7 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from datetime import date
+from functools import cached_property
 from pathlib import Path
 from types import MappingProxyType
 
@@ -65,6 +66,11 @@ class IndexSnapshot:
     def version(self) -> int:
         return self.manifest.corpus_version
 
+    @cached_property
+    def passage_by_id(self) -> Mapping[str, PassageRow]:
+        """The passages by id, built once per snapshot when first asked for."""
+        return {p.id: p for p in self.passages}
+
 
 def checksums(directory: Path, only: tuple[str, ...] = ()) -> dict[str, str]:
     """sha256 of every file of a build but its manifest (or of those under the `only`
@@ -89,11 +95,8 @@ def verify(directory: Path, manifest: IndexManifest, only: tuple[str, ...] = ())
 
 
 def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
     with path.open("rb") as f:
-        while chunk := f.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
+        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def source_to_json(source: SourceInfo) -> dict:

@@ -19,6 +19,7 @@ import numpy as np
 from retrieval.embedding.embedders import Embedder
 from retrieval.index import EmbeddingCache, IndexSnapshot
 from retrieval.text.english import english_tokens
+from retrieval.translation.render import english_shown
 from retrieval.translation.store import StoredRendering, text_hash
 
 
@@ -41,6 +42,15 @@ class EnglishSide:
 
     def rendering(self, content_hash: str) -> StoredRendering | None:
         return self.renderings.get(content_hash)
+
+    def quoted(
+        self, content_hash: str, text: str, shown: str, key: str
+    ) -> tuple[str | None, str | None, bool | None] | None:
+        """What a quote of the passage `text` shows in English (`english_shown`: the English
+        of `shown`, of its key sentence `key`, and whether it all passed the guard); None
+        when the passage has no rendering yet."""
+        rendering = self.rendering(content_hash)
+        return english_shown(rendering.segments, text, shown, key) if rendering else None
 
     def title(self, title: str) -> StoredRendering | None:
         return self.renderings.get(text_hash(title))

@@ -8,6 +8,7 @@ import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from retrieval.translation.gloss import gloss_leftovers
 from retrieval.translation.guard import Aligner, GuardResult, check, strip_preamble
@@ -117,6 +118,13 @@ def _withheld(chinese: str) -> str:
     return f"{NO_ENGLISH}; terms: {', '.join(dict.fromkeys(terms))}]" if terms else f"{NO_ENGLISH}]"
 
 
+@lru_cache(maxsize=16_384)
+def _still_passes(chinese: str, english: str) -> bool:
+    """The guard's rules on a stored unit: pure, so read once per unit and process, not once
+    per answer that quotes it."""
+    return check(chinese, english).ok
+
+
 def english_of(
     segments: Sequence[Sequence[str]], text: str, part: str, least_inside: float = 0.0
 ) -> tuple[str, bool] | None:
@@ -145,7 +153,7 @@ def english_of(
             continue
         # A unit rendered before the guard's latest rules is read by them again here (they
         # are cheap; the stored verdict of the meaning check stands).
-        if (failed and failed[0]) or (english and not check(chinese, english).ok):
+        if (failed and failed[0]) or (english and not _still_passes(chinese, english)):
             passed = False
             gap = _withheld(chinese)
             if not out or not out[-1].startswith(NO_ENGLISH):

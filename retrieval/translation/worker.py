@@ -53,6 +53,12 @@ class Summary:
         )
 
 
+def passage_job(passage: PassageRow) -> Job:
+    return Job(
+        passage.content_hash, passage.text, f"passage {passage.source_id}#{passage.position}"
+    )
+
+
 def jobs_for(
     passages: Iterable[PassageRow], sources: Iterable[SourceInfo], first: Iterable[str] = ()
 ) -> list[Job]:
@@ -62,9 +68,9 @@ def jobs_for(
     rank = {pid: i for i, pid in enumerate(dict.fromkeys(first))}
     quoted = sorted((p for p in passages if p.id in rank), key=lambda p: rank[p.id])
     rest = [p for p in passages if p.id not in rank]
-    jobs = [Job(p.content_hash, p.text, f"passage {p.source_id}#{p.position}") for p in quoted]
+    jobs = [passage_job(p) for p in quoted]
     jobs += [Job(text_hash(s.title), s.title, f"title of {s.id}") for s in sources]
-    jobs += [Job(p.content_hash, p.text, f"passage {p.source_id}#{p.position}") for p in rest]
+    jobs += [passage_job(p) for p in rest]
     unique: dict[str, Job] = {}
     for job in jobs:
         unique.setdefault(job.content_hash, job)
