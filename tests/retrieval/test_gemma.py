@@ -73,6 +73,32 @@ def test_an_on_topic_question_the_sources_do_not_answer_is_low_and_says_why(engi
     assert answer.quotes  # the related passages are still shown
 
 
+@pytest.mark.parametrize(
+    ("question", "reason"),
+    [
+        # The quotes hold a figure, but it is the question's own (400亿 = 40b).
+        (
+            "how much of the 40b round is softbank covering",
+            "the sources discuss this, but no quote gives a number",
+        ),
+        # The executive is anonymous in the source; "OpenAI" (oai) is the question's name.
+        ("which openai employee told investors about gpt-8", "no quote gives a name"),
+        # Figures nearby, none of them said of parameters.
+        ("what is gpt2-chatbot's parameter count", "no quote gives a parameter count"),
+    ],
+)
+def test_quotes_that_state_something_else_of_the_kind_are_low(engine, question, reason):
+    answer = engine.ask(question)
+    assert answer.confidence == "low"
+    assert answer.reason.endswith(reason), answer.reason
+
+
+def test_a_duration_answers_how_many_months(engine) -> None:
+    answer = engine.ask("how many months did openai spend on gpt-4 before releasing it")
+    assert answer.confidence in ("medium", "high"), answer.reason
+    assert "六个多月" in answer.quotes[0].highlight
+
+
 def test_a_question_off_the_corpus_topics_is_none(engine) -> None:
     for question in ("What is the capital of France?", "best pizza in sf?"):
         answer = engine.ask(question)

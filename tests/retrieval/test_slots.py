@@ -8,7 +8,7 @@ from dataclasses import replace
 import pytest
 
 from retrieval.answers.answer import decide
-from retrieval.answers.slots import Asked, Slot, asked, fills
+from retrieval.answers.slots import Asked, Slot, asked, fills, says_not_given
 from tests.retrieval.test_credibility import strong_evidence, support
 
 
@@ -27,6 +27,8 @@ from tests.retrieval.test_credibility import strong_evidence, support
         ("so when did they start training gpt5", Slot.TIME, "a date"),
         ("opus 3.5 release date??", Slot.TIME, "a date"),
         ("How long did OpenAI wait before releasing GPT-4?", Slot.TIME, "how long it took"),
+        ("how many months did gpt-4 sit before launch", Slot.TIME, "how long it took"),
+        ("GPT-5 训练了几个月？", Slot.TIME, "how long it took"),
         ("Mark Chen 是什么时候当上研究主管的？", Slot.TIME, "a date"),
         ("who led the round, softbank?", Slot.NAME, "a name"),
         ("which oai exec told investors they could get to gpt-8", Slot.NAME, "a name"),
@@ -66,6 +68,8 @@ def test_questions_that_ask_for_no_kind_of_thing(question: str) -> None:
         (Slot.TIME, "11 月 13 日 彭博社发表评论证实了早先的传闻", True),
         (Slot.TIME, "the model shipped last summer", True),
         (Slot.TIME, "团队摸到了预训练阶段的天花板", False),
+        (Slot.TIME, "研究副总裁Jerry Tworek向研究主管Mark Chen抱怨", False),  # "Mark" is no month
+        (Slot.TIME, "the tweet went out in March", True),
         (Slot.NAME, "高级研究员Alexander Wei在X上表示", True),  # no space before the name
         (Slot.NAME, "由软银领投", True),
         (Slot.REASON, "但是考虑到模型大小以及构建和运行的成本 其表现未能达到应有的水平", True),
@@ -93,3 +97,54 @@ def test_a_question_off_the_corpus_topics_is_none() -> None:
     evidence = strong_evidence(support("The Information", "report", "cnBeta"))
     label, reason = decide(replace(evidence, off_topic=True, top_similarity=0.04))
     assert (label, reason) == ("none", "nothing in the sources is about this")
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "stated"),
+    [
+        # A parameter count is a number said of parameters, not any figure nearby.
+        ("how many params does gpt2-chatbot have", "它在 LMSYS 上拿下了 1300 分", False),
+        ("how many params does gpt4 have", "GPT-4 拥有 1.8 万亿个参数", True),
+        ("gpt2-chatbot arena score?", "它在 2024 年出现在榜单上，吸引了 30 万人", False),
+        ("gpt2-chatbot arena score?", "它在榜单上拿下了 1300 分", True),
+        # How long asks for a duration, not a date.
+        ("how long did the training run take", "11 月 13 日 彭博社发表评论", False),
+        ("how long did the training run take", "我们花了六个多月的时间", True),
+        ("how long did the training run take", "it took about six months", True),
+    ],
+)
+def test_what_the_slot_is_about(question: str, sentence: str, stated: bool) -> None:
+    wanted = asked(question)
+    assert wanted.slot is not None
+    assert fills(wanted.slot, sentence, question, wanted.about) is stated
+
+
+def test_the_question_s_own_figures_do_not_answer_how_much() -> None:
+    sentence = "但软银仍是整个400亿融资计划的牵头者。"
+    assert not fills(Slot.NUMBER, sentence, "how much is softbank putting into the 40b plan")
+    assert not fills(Slot.NUMBER, sentence, "软银在 400 亿计划里出了多少？")
+    assert fills(Slot.NUMBER, sentence, "how big is the plan softbank leads")
+
+
+def test_a_name_the_question_uses_in_another_language_does_not_answer_who() -> None:
+    sentence = "微软员工透露了玄机"
+    question = "Which Microsoft employee tested GPT-5?"
+    assert fills(Slot.NAME, sentence, question)  # 微软 is not "Microsoft" as written
+    assert not fills(Slot.NAME, sentence, question, named=lambda name: name == "微软")
+
+
+@pytest.mark.parametrize(
+    ("slot", "sentence", "says"),
+    [
+        (Slot.TIME, "这可能也是 Dario 没有给出确切发布日期的理论依据", True),
+        (Slot.TIME, "Dario 表示计划仍在继续，虽然没有确切的日期", True),
+        (Slot.TIME, "11 月 13 日 彭博社发表评论证实了早先的传闻", False),
+        (Slot.NAME, "一位了解内情的微软员工透露了玄机", True),
+        (Slot.NAME, "据知情人士透露，OpenAI 正在测试新模型", True),
+        (Slot.NAME, "高级研究员Alexander Wei在X上表示", False),
+        (Slot.NUMBER, "双方均未透露交易金额", True),
+        (Slot.NUMBER, "OpenAI已提前数月筹集了83亿美元资金", False),
+    ],
+)
+def test_a_sentence_that_says_it_is_not_known(slot: Slot, sentence: str, says: bool) -> None:
+    assert says_not_given(slot, sentence) is says
