@@ -4,9 +4,12 @@
 
 For each question of the dev set (English ones), the renderings are deleted, the question is
 answered, and the passages of its three shown quotes are translated as `rumorbot ask
---wait-english` (and the bot, before it edits a posted answer) does: the model loaded, each
-passage's units translated with context and checked. Prints seconds per answer (p50, p95)
-and how many of the shown quotes' units passed the guard.
+--wait-english` (and the bot, which edits the posted answer as each part lands) does: the
+model loaded, the units of each quote's key sentence first, best quote first, then the rest of
+each passage, each unit translated with context and checked. Prints seconds per answer until
+the first quote's key sentence has English, until all three have, and until all of their
+English is in (p50, p95), and how many of the shown key sentences and whole quotes passed the
+guard.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from bot.settings import Settings
 from retrieval.answers.evaluation import load_questions
 from retrieval.db.tables import Translation
 from retrieval.text.tokens import has_cjk
+from retrieval.translation.render import NO_ENGLISH
 
 
 def main() -> int:
@@ -38,25 +42,40 @@ def main() -> int:
     services = build_services(Settings())
     services.answers.start(triggered_by="benchmark")
     questions = [q.question for q in load_questions(SETS["dev"]) if not has_cjk(q.question)]
-    seconds, shown, passed = [], 0, 0
+    seconds, firsts, keys, shown, passed, keys_passed = [], [], [], 0, 0, 0
     for question in questions[: args.questions]:
         with services.sessions.begin() as session:
             session.execute(delete(Translation))
         services.answers.refresh_english()
         answer = services.answers.ask(question)
         started = time.perf_counter()
-        english_for_quotes(services, answer, 3600)
+        landed: list[float] = []  # when each quote's key sentence had English (the bot's edits)
+
+        def mark(at: list[float] = landed) -> None:
+            at.append(time.perf_counter())
+
+        english_for_quotes(services, answer, 3600, landed=mark)
         seconds.append(time.perf_counter() - started)
+        firsts.append(landed[0] - started if landed else seconds[-1])
+        keys.append(landed[-1] - started if landed else seconds[-1])
         english = services.answers.english
         assert english is not None
         done = answer.with_english(services.answers.snapshot, english)
         for quote in done.shown():
             shown += 1
             passed += bool(quote.english_checked)
-        print(f"{seconds[-1]:6.1f} s  {question}", flush=True)
+            keys_passed += bool(quote.english_highlight) and NO_ENGLISH not in (
+                quote.english_highlight or ""
+            )
+        print(f"{firsts[-1]:6.1f} s {keys[-1]:6.1f} s {seconds[-1]:6.1f} s  {question}", flush=True)
+
+    def figures(values: list[float]) -> str:
+        return f"p50 {statistics.median(values):.1f} s, p95 {np.percentile(values, 95):.1f} s"
+
     print(
-        f"English under the shown quotes: p50 {statistics.median(seconds):.1f} s,"
-        f" p95 {np.percentile(seconds, 95):.1f} s over {len(seconds)} answers;"
+        f"Over {len(seconds)} answers: the first quote's key sentence in English {figures(firsts)};"
+        f" all three key sentences {figures(keys)}; all of the quotes' English"
+        f" {figures(seconds)}. Key sentences shown in English: {keys_passed}/{shown};"
         f" quotes whose every unit passed the guard: {passed}/{shown}"
     )
     return 0

@@ -8,18 +8,21 @@ import contextlib
 import logging
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 
 from retrieval.answers.engine import AnswerEngine
 from retrieval.translation.guard import Aligner
 from retrieval.translation.model import TranslatorModelError
 from retrieval.translation.store import TranslationStore
 from retrieval.translation.translator import Translator
-from retrieval.translation.worker import Job, translate_in_parallel
+from retrieval.translation.worker import Job, translate_in_parallel, translate_shown
 
 log = logging.getLogger(__name__)
 
 NICENESS = 10
+# Texts an answer waits for, the key sentences to render first (by content hash), and what to
+# call when they are in.
+Urgent = tuple[list[Job], dict[str, list[str]], Callable[[], None]]
 
 
 class BackgroundThread:
@@ -101,7 +104,7 @@ class BackgroundTranslation(BackgroundThread):
         # Texts an answer is waiting for: translated before everything else, each batch's
         # callback called once it is done. `_yield` interrupts a round of the rest (between
         # texts) when such a batch arrives.
-        self._urgent: list[tuple[list[Job], Callable[[], None]]] = []
+        self._urgent: list[Urgent] = []
         self._urgent_lock = threading.Lock()
         self._yield = threading.Event()
 
@@ -111,14 +114,21 @@ class BackgroundTranslation(BackgroundThread):
         if self.enabled:
             super().request()
 
-    def translate_now(self, jobs: list[Job], then: Callable[[], None]) -> bool:
-        """Translate `jobs` ahead of everything else, then call `then` (in this thread). Done
-        also where the rest is not translated in the background (an answer waits for these).
-        False when translation is off: nothing will come."""
+    def translate_now(
+        self,
+        jobs: list[Job],
+        then: Callable[[], None],
+        keys: Mapping[str, Sequence[str]] | None = None,
+    ) -> bool:
+        """Translate `jobs` ahead of everything else, the units of their key sentences (`keys`,
+        by content hash) first, and call `then` (in this thread) as each job's key sentences
+        land and again when all is. Done also where the rest is not translated in the
+        background (an answer waits for these). False when translation is off: nothing will
+        come."""
         if self.store is None:
             return False
         with self._urgent_lock:
-            self._urgent.append((jobs, then))
+            self._urgent.append((jobs, {k: list(v) for k, v in (keys or {}).items()}, then))
         self._yield.set()
         super().request()
         return True
@@ -167,15 +177,34 @@ class BackgroundTranslation(BackgroundThread):
         if not self.stopping.is_set():
             self.engine.refresh_english()
 
-    def _translate_urgent(self, batches: list[tuple[list[Job], Callable[[], None]]]) -> None:
-        jobs = list({j.content_hash: j for batch, _ in batches for j in batch}.values())
+    def _translate_urgent(self, batches: list[Urgent]) -> None:
+        store = self.store
+        assert store is not None
+        jobs = list({j.content_hash: j for batch, _, _ in batches for j in batch}.values())
+        keys: dict[str, list[str]] = {}
+        for _, batch_keys, _ in batches:
+            for content_hash, sentences in batch_keys.items():
+                keys.setdefault(content_hash, []).extend(sentences)
         self.state = f"translating {len(jobs)} texts an answer waits for"
-        self._translate(jobs, self.stopping)
-        for _, then in batches:
-            try:
-                then()
-            except Exception:
-                log.exception("could not deliver English an answer waited for")
+
+        def deliver() -> None:
+            self.engine.refresh_english()
+            for _, _, then in batches:
+                try:
+                    then()
+                except Exception:
+                    log.exception("could not deliver English an answer waited for")
+
+        translator = self.make_translator()
+        try:
+            summary = translate_shown(
+                store, translator, jobs, keys, deliver, self.aligner, self.stopping
+            )
+        finally:
+            translator.close()
+        log.info("English for answers: %s", summary.line())
+        if not self.stopping.is_set():
+            deliver()
 
     def _translate_rest(self) -> None:
         store = self.store

@@ -12,10 +12,12 @@ from typing import Any
 from bot.blocks.base import KIND_TIER, Block, byline, date_text, titled
 from bot.text import truncate
 from retrieval.answers.payload import PassageJSON, QuotedPassage
-from retrieval.translation.render import NO_ENGLISH
+from retrieval.translation.render import NO_ENGLISH, ON_ITS_WAY
 
 # Where a sentence's English failed the guard, the rendering holds a marker instead.
-_GAP = re.compile(re.escape(NO_ENGLISH) + r"[^\]]*\]")
+# rumorbot's own words inside a rendering: a part whose English failed the check, or a part
+# whose English is still on its way (the key sentence's came first).
+_GAP = re.compile(re.escape(NO_ENGLISH) + r"[^\]]*\]|" + re.escape(ON_ITS_WAY))
 
 Element = dict[str, Any]
 

@@ -7,6 +7,7 @@ import json
 import sys
 import threading
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import asdict
 from pathlib import Path
 
@@ -122,25 +123,36 @@ def cmd_ask(services: Services, args: argparse.Namespace) -> int:
     return 0
 
 
-def english_for_quotes(services: Services, answer: Answer, seconds: float) -> bool:
-    """Translate the passages of the quotes an answer shows that have no English yet, for at
-    most `seconds`; True when there was any to translate and they now have it."""
+def english_for_quotes(
+    services: Services, answer: Answer, seconds: float, landed: Callable[[], None] | None = None
+) -> bool:
+    """Translate the passages of the quotes an answer shows that have no English yet (each
+    one's key sentence first, `landed` called after each), for at most `seconds`; True when
+    there was any to translate and they now have it all."""
     from retrieval.answers.answer import awaiting_english
 
     shown = answer.to_json()
-    waiting = set(awaiting_english(shown)) if wants_english(shown) else set()
-    return english_for(services, waiting, seconds)
+    waiting = awaiting_english(shown) if wants_english(shown) else {}
+    return english_for(services, waiting, seconds, landed)
 
 
-def english_for(services: Services, passage_ids: set[str], seconds: float) -> bool:
-    """Translate these passages where they have no English yet, for at most `seconds`; True
-    when there was any to translate and they now have it."""
-    from retrieval.translation.worker import passage_job, translate_jobs
+def english_for(
+    services: Services,
+    key_sentences: Mapping[str, str],
+    seconds: float,
+    landed: Callable[[], None] | None = None,
+) -> bool:
+    """Translate these passages (id → the key sentence shown first) where they have no English
+    yet, for at most `seconds`; True when there was any to translate and they now have it."""
+    from retrieval.translation.worker import passage_job, translate_shown
 
     store = services.translations
-    if store is None or not passage_ids:
+    if store is None or not key_sentences:
         return False
-    jobs = [passage_job(p) for p in services.answers.snapshot.passages if p.id in passage_ids]
+    rows = services.answers.snapshot.passage_by_id
+    passages = [rows[pid] for pid in key_sentences if pid in rows]  # the answer's order
+    jobs = [passage_job(p) for p in passages]
+    keys = {p.content_hash: [key_sentences[p.id]] for p in passages}
     done = store.done([j.content_hash for j in jobs])
     jobs = [j for j in jobs if j.content_hash not in done]
     if not jobs:
@@ -150,7 +162,7 @@ def english_for(services: Services, passage_ids: set[str], seconds: float) -> bo
         translator = services.translator()
         assert translator is not None  # translation is on: a store exists
         try:
-            translate_jobs(store, translator, jobs, wait_for_others=True, aligner=services.aligner)
+            translate_shown(store, translator, jobs, keys, landed, aligner=services.aligner)
         finally:
             translator.close()
 
@@ -216,7 +228,7 @@ def cmd_timeline(services: Services, args: argparse.Namespace) -> int:
         return 1
     entries = services.answers.timeline(topic)
     if args.wait_english and english_for(
-        services, {e.passage_id for e in entries}, args.wait_english
+        services, {e.passage_id: e.quote for e in entries}, args.wait_english
     ):
         entries = services.answers.timeline(topic)
     if args.png:

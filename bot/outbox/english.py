@@ -1,6 +1,7 @@
 """English that lands after an answer was posted: the passages of the quotes it shows are
-translated ahead of everything else, and the answer is edited in place once they have English
-(`chat.update`: no second notification)."""
+translated ahead of everything else, their key sentences first, and the answer is edited in
+place when those have English and again when all of it has (`chat.update`: no second
+notification)."""
 
 from __future__ import annotations
 
@@ -43,13 +44,14 @@ class EnglishLater:
         False when there is nothing to wait for. `english`: the answer is shown with English
         (default: for a question not asked in Chinese)."""
         shows_english = wants_english(answer) if english is None else english
-        waiting = awaiting_english(answer) if shows_english else []
+        waiting = awaiting_english(answer) if shows_english else {}
         if answer_id is None or ts is None or not waiting:
             return False
         rows = self.engine.snapshot.passage_by_id
         jobs = [passage_job(rows[pid]) for pid in waiting if pid in rows]
+        keys = {rows[pid].content_hash: [key] for pid, key in waiting.items() if pid in rows}
         edit = partial(self._edit, client, answer_id, channel, ts, shows_english)
-        return bool(jobs) and self.translation.translate_now(jobs, edit)
+        return bool(jobs) and self.translation.translate_now(jobs, edit, keys)
 
     def _edit(
         self, client: WebClient, answer_id: int, channel: str, ts: str, english: bool

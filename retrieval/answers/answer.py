@@ -32,6 +32,7 @@ from retrieval.index import IndexSnapshot
 from retrieval.search.analysis import QueryAnalysis
 from retrieval.search.english import EnglishSide
 from retrieval.search.hybrid import Hit, SearchResult
+from retrieval.translation.render import ON_ITS_WAY
 
 LABELS = ("high", "medium", "low", "none")
 MAX_PASSAGES = 5
@@ -464,12 +465,13 @@ def with_english(answer: AnswerJSON, snapshot: IndexSnapshot, english: EnglishSi
     return {**answer, "passages": passages}
 
 
-def awaiting_english(answer: AnswerJSON) -> list[str]:
-    """Ids of the shown quotes' passages that have no English yet (while translation is on)."""
+def awaiting_english(answer: AnswerJSON) -> dict[str, str]:
+    """The shown quotes' passages whose English is not all there yet (none, or only their key
+    sentences'), while translation is on: passage id → its key sentence."""
     if answer.get("translations") != "on":
-        return []
-    return [
-        p["passage_id"]
+        return {}
+    return {
+        p["passage_id"]: p["highlight"]
         for p in answer["passages"][:SHOWN_QUOTES]
-        if p.get("english") is None and "passage_id" in p
-    ]
+        if "passage_id" in p and (p.get("english") is None or ON_ITS_WAY in (p["english"] or ""))
+    }

@@ -137,8 +137,9 @@ class AnswerEngine:
             hashes = [p.content_hash for p in snapshot.passages]
             hashes += [text_hash(s.title) for s in snapshot.sources.values()]
             renderings = self.translations.done(hashes)
+            partial = self.translations.partial(hashes)
             self._english = build_english_side(
-                snapshot, renderings, self.embedder, self.publisher.cache, fingerprint
+                snapshot, renderings, self.embedder, self.publisher.cache, fingerprint, partial
             )
             return True
 

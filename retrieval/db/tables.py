@@ -134,7 +134,8 @@ class Translation(Base):
     content_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     translator_id: Mapped[str] = mapped_column(String(128), primary_key=True)
     prompt_version: Mapped[int] = mapped_column(Integer, primary_key=True)
-    # "claimed" while a worker translates it (taken over when its heartbeat goes stale); "done".
+    # "claimed" while a worker translates it (taken over when its heartbeat goes stale);
+    # "partial" when it is claimed and the units an answer shows first are rendered; "done".
     status: Mapped[str] = mapped_column(String(16))
     worker: Mapped[str | None] = mapped_column(String(128))
     claimed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

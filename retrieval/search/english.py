@@ -10,7 +10,7 @@ BM25 over the renderings is the strongest single English ranking.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 
 import bm25s
@@ -33,6 +33,9 @@ class EnglishSide:
     rows: np.ndarray  # positions in the snapshot's passages that have a rendering
     vectors: np.ndarray  # e5 of each rendering, aligned with rows
     bm25: bm25s.BM25 | None
+    # Partial renderings (an answer's key sentences first, the rest on its way): shown under
+    # the quotes that wait for them, never searched.
+    partial: Mapping[str, StoredRendering] = field(default_factory=lambda: MappingProxyType({}))
 
     @classmethod
     def empty(cls, version: int) -> EnglishSide:
@@ -49,7 +52,7 @@ class EnglishSide:
         """What a quote of the passage `text` shows in English (`english_shown`: the English
         of `shown`, of its key sentence `key`, and whether it all passed the guard); None
         when the passage has no rendering yet."""
-        rendering = self.rendering(content_hash)
+        rendering = self.rendering(content_hash) or self.partial.get(content_hash)
         return english_shown(rendering.segments, text, shown, key) if rendering else None
 
     def title(self, title: str) -> StoredRendering | None:
@@ -85,6 +88,7 @@ def build_english_side(
     embedder: Embedder,
     cache: EmbeddingCache,
     fingerprint: object = None,
+    partial: Mapping[str, StoredRendering] | None = None,
 ) -> EnglishSide:
     rows = np.array(
         [i for i, p in enumerate(snapshot.passages) if p.content_hash in renderings], dtype=int
@@ -101,5 +105,11 @@ def build_english_side(
         bm25.index(corpus, show_progress=False)
     vectors.setflags(write=False)
     return EnglishSide(
-        snapshot.version, fingerprint, MappingProxyType(dict(renderings)), rows, vectors, bm25
+        snapshot.version,
+        fingerprint,
+        MappingProxyType(dict(renderings)),
+        rows,
+        vectors,
+        bm25,
+        MappingProxyType(dict(partial or {})),
     )

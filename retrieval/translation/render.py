@@ -14,7 +14,7 @@ from retrieval.translation.gloss import gloss_leftovers
 from retrieval.translation.guard import Aligner, GuardResult, check, strip_preamble
 from retrieval.translation.numbers import explicit
 from retrieval.translation.translator import Translator, prompt_terms
-from retrieval.translation.units import context_of, units
+from retrieval.translation.units import Unit, context_of, units
 
 
 @dataclass(frozen=True)
@@ -71,20 +71,51 @@ def verdict(source: str, english: str, aligner: Aligner | None = None) -> GuardR
     return GuardResult(not problems, tuple(problems))
 
 
+# The reason a unit's English is missing from a partial rendering: not translated yet (the
+# sentences an answer shows first are, the rest follow).
+PENDING = "pending"
+
+
+def _touching(parts: list[Unit], text: str, spans: Sequence[str]) -> set[int]:
+    """Indices of the units that overlap any of `spans` (parts of `text`)."""
+    squashed = _squash(text)
+    wanted = []
+    for span in spans:
+        at = squashed.find(_squash(span).strip("…"))
+        if at >= 0:
+            wanted.append((at, at + len(_squash(span).strip("…"))))
+    out, cursor = set(), 0
+    for index, unit in enumerate(parts):
+        at = squashed.find(_squash(unit.source), cursor)
+        if at < 0:
+            continue
+        cursor = at + len(_squash(unit.source))
+        if any(at < end and start < cursor for start, end in wanted):
+            out.add(index)
+    return out
+
+
 def render(
     translator: Translator,
     text: str,
     after_piece: Callable[[], None] | None = None,
     aligner: Aligner | None = None,
+    only: Sequence[str] | None = None,
 ) -> Rendering:
     """`after_piece` is called after each unit (a worker's heartbeat). `aligner`: the guard's
-    reading of meaning, applied to each unit's final English (it withholds, never retries)."""
+    reading of meaning, applied to each unit's final English (it withholds, never retries).
+    `only`: parts of the text (an answer's key sentences) whose units alone are translated,
+    the others left PENDING: a partial rendering, what a reader sees first."""
     started = time.perf_counter()
     parts = units(text, translator.punctuate)
+    wanted = _touching(parts, text, only) if only is not None else set(range(len(parts)))
     segments: list[tuple[str, str, str]] = []
     problems: list[str] = []
     tokens = 0
     for index, unit in enumerate(parts):
+        if index not in wanted:
+            segments.append((unit.source, "", PENDING))
+            continue
         english, _, used = _render_unit(
             translator, unit.source, unit.text, context_of(parts, index)
         )
@@ -109,6 +140,7 @@ def _squash(text: str) -> str:
 
 
 NO_ENGLISH = "[no reliable English for this part"
+ON_ITS_WAY = "[English for this part is on its way]"
 
 
 def _withheld(chinese: str) -> str:
@@ -150,6 +182,11 @@ def english_of(
         cursor = at + len(_squash(chinese))
         inside = min(cursor, end) - max(at, start)
         if inside <= 0 or inside < least_inside * (cursor - at):
+            continue
+        if failed and failed[0] == PENDING:
+            # A partial rendering: this unit's English follows (not a failure).
+            if not out or out[-1] != ON_ITS_WAY:
+                out.append(ON_ITS_WAY)
             continue
         # A unit rendered before the guard's latest rules is read by them again here (they
         # are cheap; the stored verdict of the meaning check stands).

@@ -10,13 +10,15 @@ import threading
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from retrieval.db.claims import claim
 from retrieval.db.tables import Translation, utcnow
 from retrieval.translation.render import Rendering
 
+# A claim; a claim with part of its rendering (an answer's key sentences) readable.
+IN_HAND = ("claimed", "partial")
 # A claim whose worker has not been heard of for this long is taken to be dead (killed,
 # crashed) and its text is translated again. Workers touch their claim after every piece.
 STALE_CLAIM = timedelta(minutes=2)
@@ -65,13 +67,18 @@ class TranslationStore:
             problems=[],
             tokens=0,
         )
+        # Taken over when its worker went quiet; kept by the worker that holds it (a second
+        # pass over the passage whose key sentences it rendered first).
         takeover = (
             update(Translation)
             .where(
                 *self._key(),
                 Translation.content_hash == content_hash,
-                Translation.status == "claimed",
-                Translation.claimed_at < utcnow() - STALE_CLAIM,
+                Translation.status.in_(IN_HAND),
+                or_(
+                    Translation.claimed_at < utcnow() - STALE_CLAIM,
+                    Translation.worker == worker,
+                ),
             )
             .values(worker=worker, claimed_at=utcnow())
         )
@@ -82,8 +89,26 @@ class TranslationStore:
             session.execute(
                 update(Translation)
                 .where(*self._key(), Translation.content_hash == content_hash)
-                .where(Translation.worker == worker, Translation.status == "claimed")
+                .where(Translation.worker == worker, Translation.status.in_(IN_HAND))
                 .values(claimed_at=utcnow())
+            )
+
+    def keep_partial(self, content_hash: str, worker: str, rendering: Rendering) -> None:
+        """Store a partial rendering (units left PENDING) while the claim is held: answers
+        show what it has, the claim stays this worker's."""
+        with self.sessions.begin() as session:
+            session.execute(
+                update(Translation)
+                .where(*self._key(), Translation.content_hash == content_hash)
+                .where(Translation.worker == worker, Translation.status.in_(IN_HAND))
+                .values(
+                    status="partial",
+                    claimed_at=utcnow(),
+                    english=rendering.english,
+                    checked=rendering.checked,
+                    segments=[list(unit) for unit in rendering.segments],
+                    problems=list(rendering.problems),
+                )
             )
 
     def save(self, content_hash: str, worker: str, rendering: Rendering) -> None:
@@ -112,19 +137,27 @@ class TranslationStore:
                     *self._key(),
                     Translation.content_hash == content_hash,
                     Translation.worker == worker,
-                    Translation.status == "claimed",
+                    Translation.status.in_(IN_HAND),
                 )
             )
 
     def done(self, hashes: list[str] | None = None) -> dict[str, StoredRendering]:
         """Finished renderings, of the given texts or of all."""
+        return self._renderings(hashes, "done")
+
+    def partial(self, hashes: list[str] | None = None) -> dict[str, StoredRendering]:
+        """Partial renderings (their PENDING units still being translated), of the given
+        texts or of all."""
+        return self._renderings(hashes, "partial")
+
+    def _renderings(self, hashes: list[str] | None, status: str) -> dict[str, StoredRendering]:
         query = select(
             Translation.content_hash,
             Translation.english,
             Translation.checked,
             Translation.segments,
             Translation.problems,
-        ).where(*self._key(), Translation.status == "done")
+        ).where(*self._key(), Translation.status == status)
         out: dict[str, StoredRendering] = {}
         with self.sessions() as session:
             chunks = [hashes[i : i + 500] for i in range(0, len(hashes), 500)] if hashes else [None]
@@ -141,12 +174,23 @@ class TranslationStore:
                     )
         return out
 
-    def fingerprint(self) -> tuple[int, str | None]:
-        """Changes whenever a rendering lands: how a server notices new ones cheaply."""
+    def fingerprint(self) -> tuple[int, str | None, int, str | None]:
+        """Changes whenever a rendering lands, whole or partial: how a server notices new
+        ones cheaply."""
         with self.sessions() as session:
             count, newest = session.execute(
                 select(func.count(), func.max(Translation.finished_at)).where(
                     *self._key(), Translation.status == "done"
                 )
             ).one()
-        return int(count), newest.isoformat() if newest else None
+            partial, latest = session.execute(
+                select(func.count(), func.max(Translation.claimed_at)).where(
+                    *self._key(), Translation.status == "partial"
+                )
+            ).one()
+        return (
+            int(count),
+            newest.isoformat() if newest else None,
+            int(partial),
+            latest.isoformat() if latest else None,
+        )

@@ -132,6 +132,35 @@ class LlamaTranslator:
                 self._llm = None
 
 
+class Remembering:
+    """A translator that answers a request it has answered before from memory: the model is
+    deterministic (temperature 0), so a passage rendered in two passes (an answer's key
+    sentences first, the rest after) costs the model each unit once."""
+
+    def __init__(self, translator: Translator):
+        self.inner = translator
+        self.translator_id = translator.translator_id
+        self._translated: dict[tuple[str, str | None, str | None], tuple[str, int]] = {}
+        self._punctuated: dict[str, str] = {}
+
+    def translate(
+        self, text: str, hint: str | None = None, context: str | None = None
+    ) -> tuple[str, int]:
+        key = (text, hint, context)
+        if key not in self._translated:
+            self._translated[key] = self.inner.translate(text, hint, context)
+            return self._translated[key]
+        return self._translated[key][0], 0  # nothing generated this time
+
+    def punctuate(self, text: str) -> str:
+        if text not in self._punctuated:
+            self._punctuated[text] = self.inner.punctuate(text)
+        return self._punctuated[text]
+
+    def close(self) -> None:
+        self.inner.close()
+
+
 class FakeTranslator:
     """Deterministic stand-in for unit tests: keeps numbers, versioned names and negations, and
     renders the glossary's terms, so the guard passes on what a faithful translator keeps."""

@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 
@@ -15,7 +15,7 @@ from retrieval.corpus.store import PassageRow, SourceInfo
 from retrieval.translation.guard import Aligner
 from retrieval.translation.render import render
 from retrieval.translation.store import TranslationStore, text_hash, worker_name
-from retrieval.translation.translator import Translator
+from retrieval.translation.translator import Remembering, Translator
 
 log = logging.getLogger(__name__)
 
@@ -178,3 +178,40 @@ def translate_jobs(
     summary.by_others = len(todo)
     summary.wall_seconds = time.perf_counter() - started
     return summary
+
+
+def translate_shown(
+    store: TranslationStore,
+    translator: Translator,
+    jobs: list[Job],
+    keys: Mapping[str, Sequence[str]],
+    landed: Callable[[], None] | None = None,
+    aligner: Aligner | None = None,
+    stop: threading.Event | None = None,
+) -> Summary:
+    """The passages an answer shows (best quote first), in two passes: the units of each one's
+    key sentences (`keys`, by content hash), stored as a partial rendering, `landed` called
+    after each (the answer can show them: the first quote's English comes first); then every
+    passage whole, the units already done taken from memory. A passage another worker holds
+    is waited for."""
+    me = worker_name()
+    remembering = Remembering(translator)
+    done = set(store.done([j.content_hash for j in jobs]))
+    for job in jobs:
+        if stop and stop.is_set():
+            break
+        if job.content_hash in done or not store.claim(job.content_hash, me):
+            continue
+        try:
+            partial = render(
+                remembering, job.text, aligner=aligner, only=keys.get(job.content_hash, ())
+            )
+        except Exception:
+            log.exception("could not translate the key sentences of %s", job.what)
+            continue
+        store.keep_partial(job.content_hash, me, partial)
+        if landed is not None:
+            landed()
+    return translate_jobs(
+        store, remembering, jobs, wait_for_others=True, aligner=aligner, stop=stop
+    )

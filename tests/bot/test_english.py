@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.services import Services, build_services
+from retrieval.translation.render import ON_ITS_WAY
 from retrieval.translation.translator import FakeTranslator
 from retrieval.translation.worker import translate_jobs
 from tests.bot.conftest import ADMIN, RunningApp, answer_id_of, make_settings, mention
@@ -54,21 +55,37 @@ def test_english_question_gets_english_under_each_quote(running: RunningApp) -> 
     assert "show_chinese" in action_ids(call)
 
 
-def test_english_that_lands_later_is_edited_into_the_answer_once(running: RunningApp) -> None:
+def test_english_that_lands_later_is_edited_in_key_sentences_first(running: RunningApp) -> None:
     running.event(mention("why was Opus 3.5 not released?"))
     (posted,) = running.stub.wait_for("chat.postMessage")
     assert rendered(posted).count("English translation pending") == 3
-    # The quotes' passages are translated ahead of the rest, and the answer edited in place:
-    # chat.update, not a second message (which would notify again).
-    (edited,) = running.stub.wait_for("chat.update")
-    assert edited["channel"] == posted["channel"] and edited["ts"] == "1700000000.000100"
-    assert "pending" not in rendered(edited)
-    assert rendered(edited).count("[EN ") >= 3
+    # The quotes' passages are translated ahead of the rest, their key sentences first, and
+    # the answer edited in place: chat.update, not a second message (which would notify).
+    # One edit as each quote's key sentence lands, one when all of it has.
+    *early_edits, edited = running.stub.wait_for("chat.update", count=4)
+    first = early_edits[0]
+    for call in (*early_edits, edited):
+        assert call["channel"] == posted["channel"] and call["ts"] == "1700000000.000100"
+    # First the best quote's key sentence, in bold under it, the rest marked as on its way
+    # (set apart as rumorbot's words, never in the translation's italics); the others
+    # still pending; then the next quote's.
+    early = shown_quotes(blocks_of(first))
+    assert early[0].english_bold and early[0].english_bold[0].startswith("[EN ")
+    assert ON_ITS_WAY not in "".join(early[0].english_bold)
+    assert "English translation pending" in rendered(first)
+    keys_in = shown_quotes(blocks_of(early_edits[-1]))
+    assert all(q.english_bold and q.english_bold[0].startswith("[EN ") for q in keys_in)
+    assert any(ON_ITS_WAY in q.english_code for q in keys_in)
+    # Then all of it.
+    final = shown_quotes(blocks_of(edited))
+    assert len(final) == 3 and all(q.english.startswith("[EN ") for q in final)
+    assert ON_ITS_WAY not in rendered(edited) and "pending" not in rendered(edited)
     time.sleep(0.5)
-    assert running.stub.count("chat.postMessage") == 1 and running.stub.count("chat.update") == 1
+    assert running.stub.count("chat.postMessage") == 1 and running.stub.count("chat.update") == 4
     answer_id = int(answer_id_of(blocks_of(edited)))
     stored = running.services.records.answer(answer_id)
-    assert stored is not None and all(p["english"] for p in stored["passages"][:3])
+    assert stored is not None
+    assert all(p["english"] and ON_ITS_WAY not in p["english"] for p in stored["passages"][:3])
     assert "machine translation" not in rendered(posted)
     assert "machine translation" in rendered(edited)
 

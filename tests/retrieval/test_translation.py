@@ -17,11 +17,17 @@ from retrieval.db.tables import Translation
 from retrieval.translation import model as model_file
 from retrieval.translation.guard import check, negations, strip_preamble
 from retrieval.translation.numbers import explicit, stated
-from retrieval.translation.render import NO_ENGLISH, english_of, render
+from retrieval.translation.render import NO_ENGLISH, ON_ITS_WAY, PENDING, english_of, render
 from retrieval.translation.store import TranslationStore, text_hash
 from retrieval.translation.translator import FakeTranslator, user_message
 from retrieval.translation.units import context_of, restore, units
-from retrieval.translation.worker import jobs_for, translate_in_parallel, translate_jobs
+from retrieval.translation.worker import (
+    jobs_for,
+    passage_job,
+    translate_in_parallel,
+    translate_jobs,
+    translate_shown,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -525,3 +531,52 @@ def test_two_processes_translate_each_text_once(postgres_url: str, process_env, 
         ).scalar_one()
     engine.dispose()
     assert rows == done == sum(translated), (translated, outputs)
+
+
+ARTICLE = "OpenAI 在 2024 年开始训练 Orion。结果 Orion 的表现不如预期。所以 GPT-5 推迟了发布。"
+
+
+def test_a_partial_rendering_translates_only_the_key_sentence() -> None:
+    translator = FakeTranslator()
+    key = "结果 Orion 的表现不如预期。"
+    partial = render(translator, ARTICLE, only=[key])
+    assert translator.calls == [key]
+    assert [reason for _, _, reason in partial.segments] == [PENDING, "", PENDING]
+    # What a quote shows meanwhile: the key sentence's English, the rest marked as coming,
+    # and nothing counted as failing the check.
+    shown, passed = english_of(partial.segments, ARTICLE, ARTICLE)
+    assert shown.startswith(ON_ITS_WAY) and shown.endswith(ON_ITS_WAY) and passed
+    key_english = english_of(partial.segments, ARTICLE, key)
+    assert key_english is not None and key_english[0].startswith("[EN ")
+
+
+def test_shown_passages_come_key_sentences_first_and_each_unit_once(sessions) -> None:
+    store = TranslationStore(sessions, "fake-v1", 1)
+    rows = passage_rows([ARTICLE, "Orion 的表现不如预期。OpenAI 没有发布 GPT-5。"])
+    jobs = [passage_job(row) for row in rows]
+    keys = {
+        rows[0].content_hash: ["所以 GPT-5 推迟了发布。"],
+        rows[1].content_hash: ["OpenAI 没有发布 GPT-5。"],
+    }
+    translator = FakeTranslator()
+    seen: list[dict] = []
+
+    def landed() -> None:  # what an answer can show: after each passage's key sentence
+        seen.append({"calls": len(translator.calls), "fingerprint": store.fingerprint()})
+        seen[-1].update(store.partial())
+
+    summary = translate_shown(store, translator, jobs, keys, landed)
+    # The first pass rendered the two key sentences alone, one per passage, in the answer's
+    # order, each passage's landing as soon as its key sentence has English.
+    assert translator.calls[:2] == ["所以 GPT-5 推迟了发布。", "OpenAI 没有发布 GPT-5。"]
+    assert [s["calls"] for s in seen] == [1, 2]
+    assert rows[1].content_hash not in seen[0] and rows[1].content_hash in seen[1]
+    partial = seen[0][rows[0].content_hash]
+    assert [reason for _, _, reason in partial.segments] == [PENDING, PENDING, ""]
+    # The second pass finished both, the key sentences from memory: each unit once.
+    assert summary.translated == 2 and sorted(translator.calls) == sorted(set(translator.calls))
+    assert len(translator.calls) == 5
+    done = store.done()
+    assert set(done) == {j.content_hash for j in jobs} and not store.partial()
+    assert all(PENDING not in [r for _, _, r in d.segments] for d in done.values())
+    assert store.fingerprint() != seen[0]["fingerprint"] != seen[1]["fingerprint"]
