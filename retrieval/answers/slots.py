@@ -58,7 +58,7 @@ DURATION_STATED = re.compile(
     re.I,
 )
 _ABOUT = {
-    "price": r"美元|美金|元|刀|[$¥€£]|dollars?|usd|价|费|钱|成本|price|cost|charge|per",
+    "price": r"美元|美金|元|刀|[$¥€£]|dollars?|usd|价|费|钱|成本|price|cost|charge|\bper\b",
     "parameters": r"参数|param|weights|权重",
     "context": r"token|上下文|context",
     "valuation": r"估值|valuation|valued|worth|市值",

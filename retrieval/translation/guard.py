@@ -18,7 +18,7 @@ import numpy as np
 
 from retrieval.text.glossary import renderings
 from retrieval.text.tokens import has_cjk
-from retrieval.translation.numbers import explicit, stated
+from retrieval.translation.numbers import explicit, stated, zh_number
 
 CHINESE_SCALE = {"万亿": 10**12, "亿": 10**8, "万": 10**4, "千": 10**3}
 ENGLISH_SCALE = {
@@ -128,6 +128,34 @@ def english_values(text: str) -> tuple[set[str], set[float]]:
     return written, values
 
 
+_ZH_NUMERALS = re.compile(r"[零一二两三四五六七八九十百千]+")
+
+
+def _source_values(source: str) -> set[float]:
+    """Every value `source` (amounts already written out in English) states: its figures in
+    digits, with or without a scale, and its numbers in Chinese numerals."""
+    values = set(english_values(source)[1])
+    values.update(v for _, v, _ in source_numbers(source) if v is not None)
+    values.update(float(n) for n in re.findall(r"\d+(?:\.\d+)?", source))
+    values.update(v for n in _ZH_NUMERALS.findall(source) if (v := zh_number(n)) is not None)
+    return values
+
+
+def _english_figures(english: str) -> list[tuple[str, float]]:
+    """The figures an English rendering states in digits (not inside a name: "GPT-4o"), each
+    with its value, a scale word applied ("10 million")."""
+    text = _fold(english)
+    names = [m.span() for m in _LATIN_NAME.finditer(text) if re.search(r"\d", m.group())]
+    out = []
+    for match in _ENGLISH_NUMBER.finditer(text):
+        if any(a <= match.start() < b for a, b in names):
+            continue
+        number, scale = match.group(1).replace(",", ""), match.group(2)
+        value = float(number) * (ENGLISH_SCALE[scale.lower()] if scale else 1)
+        out.append((match.group().strip(), value))
+    return out
+
+
 def _plain(number: str) -> str:
     return number.rstrip("0").rstrip(".") if "." in number else number
 
@@ -219,6 +247,12 @@ def check(source: str, english: str) -> GuardResult:
     every name (Latin, and the glossary's Chinese names), every negation, and a question
     stays a question."""
     problems = _kept(explicit(source), english)
+    # A figure the source does not state, as written or written out ("上千万" is tens of
+    # millions; "10 million" is invented).
+    values = _source_values(source) | _source_values(explicit(source))
+    for figure, value in _english_figures(english):
+        if not any(abs(v - value) <= value * 0.01 for v in values):
+            problems.append(f"figure {figure} not in the source")
     for fact in stated(source):
         month = next((m for m in MONTHS if m in fact.lower()), None)
         if month and month not in _fold(english).lower() and month[:3] not in english.lower():

@@ -35,9 +35,11 @@ _NAME = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[-.][A-Za-z0-9]+)*\*?|\d+[A-Za-z]+[A
 _AMOUNT = re.compile(
     rf"(?<![A-Za-z0-9.])(\d+(?:\.\d+)?|[{_ZH_NUMERAL}]+)\s*(万亿|亿|万)(?![{_ZH_NUMERAL}])"
 )
-# "数千亿": several of a power of ten, as English says it.
-_SEVERAL = re.compile(r"数([十百千])(万亿|亿|万)")
+# "数千亿", "上千万", "几亿": several of a power of ten, as English says it ("上千万" is tens
+# of millions, not "10 million": graded renderings).
+_SEVERAL = re.compile(r"(?:数|几|上)([十百千])?(万亿|亿|万)")
 _SEVERAL_WORDS = {
+    10**4: "tens of thousands",
     10**5: "hundreds of thousands",
     10**6: "millions",
     10**7: "tens of millions",
@@ -162,7 +164,7 @@ def rewritten(text: str) -> tuple[str, list[str]]:
         return _spaced(f"{more}{shown} {word}")
 
     def several(match: re.Match[str]) -> str:
-        value = _UNIT[match.group(1)] * SCALE[match.group(2)]
+        value = _UNIT.get(match.group(1) or "", 1) * SCALE[match.group(2)]
         return _spaced(_SEVERAL_WORDS[value]) if value in _SEVERAL_WORDS else match.group()
 
     def short_year(match: re.Match[str]) -> str:

@@ -161,6 +161,9 @@ class Remembering:
         self.inner.close()
 
 
+_LETTERS = str.maketrans("0123456789", "ghijklmnop")
+
+
 class FakeTranslator:
     """Deterministic stand-in for unit tests: keeps numbers, versioned names and negations, and
     renders the glossary's terms, so the guard passes on what a faithful translator keeps."""
@@ -179,7 +182,8 @@ class FakeTranslator:
         words = [en.split(" (")[0] for en in prompt_terms(text).values()] + sense_words(text)
         words += re.findall(r"[A-Za-z0-9][A-Za-z0-9.*-]*", text)
         words += ["not"] * negations(text)
-        digest = hashlib.sha256(text.encode()).hexdigest()[:6]
+        # Letters only: a digit here would be a figure the source does not state.
+        digest = hashlib.sha256(text.encode()).hexdigest()[:6].translate(_LETTERS)
         english = f"[EN {digest}] " + " ".join(words) if words else f"[EN {digest}]"
         if re.search(r"[？?]|[吗呢][\s。!！]*$", text.strip()):
             english += "?"  # a question stays a question

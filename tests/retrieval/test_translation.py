@@ -123,6 +123,13 @@ def test_guard(source: str, english: str, ok: bool) -> None:
             "The round raised 3 billion dollars.",
             "number 300 missing",
         ),
+        (  # "tens of millions" made an exact figure (graded sample, 2026-12-05)
+            "OpenAI 已经开发出了 GPT-5 但是决定只在内部运行 因为这样的投资回报"
+            " 要远高于将它发布给上千万 ChatGPT 用户",
+            "OpenAI has developed GPT-5, but decided to keep it internal rather than release it"
+            " to 10 million ChatGPT users, because the investment return would be far higher.",
+            "figure 10 million not in the source",
+        ),
     ],
 )
 def test_guard_catches_real_wrong_renderings(chinese: str, english: str, problem: str) -> None:
@@ -149,6 +156,8 @@ def test_negations_count_real_ones_only() -> None:
         ("1.76 万亿参数, 3万人", "1.76 trillion 参数, 30,000 人"),
         ("这一轮融资三亿美元", "这一轮融资 300 million 美元"),
         ("数千亿参数", "hundreds of billions 参数"),
+        ("发布给上千万用户", "发布给 tens of millions 用户"),
+        ("上亿人, 几万张卡", "hundreds of millions 人, tens of thousands 张卡"),
         ("11 月 13 日 彭博社发表评论", "November 13 彭博社发表评论"),
         ("2024年11月发布", "November 2024 发布"),
         ("他们在5月发布了", "他们在 May 发布了"),
@@ -580,3 +589,20 @@ def test_shown_passages_come_key_sentences_first_and_each_unit_once(sessions) ->
     assert set(done) == {j.content_hash for j in jobs} and not store.partial()
     assert all(PENDING not in [r for _, _, r in d.segments] for d in done.values())
     assert store.fingerprint() != seen[0]["fingerprint"] != seen[1]["fingerprint"]
+
+
+@pytest.mark.parametrize(
+    ("chinese", "english", "ok"),
+    [
+        ("发布给上千万用户", "released to tens of millions of users", True),
+        ("训练了三个月", "it was trained for 3 months", True),  # a Chinese numeral
+        ("12 月 5 日发布", "released on December 5", True),
+        ("GPT-4o 比 GPT-4 更快", "GPT-4o is faster than GPT-4", True),  # versions: no figures
+        ("成本约为5亿美元", "it cost about 500 million dollars", True),
+        ("性能提升明显", "performance improved by 40%", False),  # a figure invented
+        ("OpenAI 有很多研究员", "OpenAI has 300 researchers", False),
+    ],
+)
+def test_a_figure_the_source_does_not_state_fails(chinese: str, english: str, ok: bool) -> None:
+    result = check(chinese, english)
+    assert result.ok is ok, result.problems
