@@ -81,9 +81,10 @@ def _touching(parts: list[Unit], text: str, spans: Sequence[str]) -> set[int]:
     squashed = _squash(text)
     wanted = []
     for span in spans:
-        at = squashed.find(_squash(span).strip("…"))
-        if at >= 0:
-            wanted.append((at, at + len(_squash(span).strip("…"))))
+        part = _squash(span).strip("…")  # an excerpt's cut marks are not the text's
+        at = squashed.find(part)
+        if part and at >= 0:
+            wanted.append((at, at + len(part)))
     out, cursor = set(), 0
     for index, unit in enumerate(parts):
         at = squashed.find(_squash(unit.source), cursor)
