@@ -236,23 +236,30 @@ def _without_versions(text: str) -> str:
     return _VERSIONED.sub(" ", text.replace("\\", ""))
 
 
+def _figures(text: str) -> list[tuple[str, float]]:
+    """The figures of `text` as written, each with its value (a Chinese scale applied)."""
+    out = []
+    for written, value, _ in source_numbers(text):
+        number = re.match(r"\d+(?:\.\d+)?", written)
+        if value is None and number:
+            value = float(number.group())
+        if value is not None:
+            out.append((written, value))
+    return out
+
+
 def _without_figures(sentence: str, values: set[float]) -> str:
     """`sentence` without the figures whose values are in `values` (the question's own: "the
     40b plan" is not answered by "400亿融资计划")."""
-    for written, value, _ in source_numbers(sentence):
-        number = re.match(r"\d+(?:\.\d+)?", written)
-        if (value if value is not None else float(number.group()) if number else None) in values:
+    for written, value in _figures(sentence):
+        if value in values:
             sentence = sentence.replace(written, " ")
     return sentence
 
 
 def question_figures(question: str) -> set[float]:
     """The values of the figures a question states itself ("40b" → 4e10, "83 亿" → 8.3e9)."""
-    values = set(english_values(question)[1])
-    for written, value, _ in source_numbers(question):
-        number = re.match(r"\d+(?:\.\d+)?", written)
-        values.add(value if value is not None else float(number.group()) if number else 0.0)
-    return values
+    return set(english_values(question)[1]) | {value for _, value in _figures(question)}
 
 
 def fills(

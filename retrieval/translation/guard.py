@@ -246,10 +246,11 @@ def check(source: str, english: str) -> GuardResult:
     duration and number by value (read from the source as written out for the translator),
     every name (Latin, and the glossary's Chinese names), every negation, and a question
     stays a question."""
-    problems = _kept(explicit(source), english)
+    written_out = explicit(source)
+    problems = _kept(written_out, english)
     # A figure the source does not state, as written or written out ("上千万" is tens of
     # millions; "10 million" is invented).
-    values = _source_values(source) | _source_values(explicit(source))
+    values = _source_values(source) | _source_values(written_out)
     for figure, value in _english_figures(english):
         if not any(abs(v - value) <= value * 0.01 for v in values):
             problems.append(f"figure {figure} not in the source")

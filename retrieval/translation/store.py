@@ -34,6 +34,16 @@ def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{threading.get_native_id()}"
 
 
+def _written(rendering: Rendering) -> dict[str, object]:
+    """A rendering's columns, whole or partial."""
+    return {
+        "english": rendering.english,
+        "checked": rendering.checked,
+        "segments": [list(unit) for unit in rendering.segments],
+        "problems": list(rendering.problems),
+    }
+
+
 @dataclass(frozen=True)
 class StoredRendering:
     english: str
@@ -101,14 +111,7 @@ class TranslationStore:
                 update(Translation)
                 .where(*self._key(), Translation.content_hash == content_hash)
                 .where(Translation.worker == worker, Translation.status.in_(IN_HAND))
-                .values(
-                    status="partial",
-                    claimed_at=utcnow(),
-                    english=rendering.english,
-                    checked=rendering.checked,
-                    segments=[list(unit) for unit in rendering.segments],
-                    problems=list(rendering.problems),
-                )
+                .values(status="partial", claimed_at=utcnow(), **_written(rendering))
             )
 
     def save(self, content_hash: str, worker: str, rendering: Rendering) -> None:
@@ -120,12 +123,9 @@ class TranslationStore:
                 .values(
                     status="done",
                     finished_at=utcnow(),
-                    english=rendering.english,
-                    checked=rendering.checked,
-                    segments=[list(unit) for unit in rendering.segments],
-                    problems=list(rendering.problems),
                     tokens=rendering.tokens,
                     seconds=round(rendering.seconds, 3),
+                    **_written(rendering),
                 )
             )
 
