@@ -246,9 +246,10 @@ class CorpusIngestor:
         # The directory holds the corpus's files only: sources added from Slack live in the
         # database, and a file of the same name does not replace one.
         existing = {k: s for k, s in everything.items() if s.added_via == "file"}
+        from_slack = everything.keys() - existing.keys()
         files = []
         for item in prepared:
-            if item.source_id in everything.keys() - existing.keys():
+            if item.source_id in from_slack:
                 report.warnings.append(f"{item.source_id}: a source added from Slack has this name")
             else:
                 files.append(item)
@@ -404,13 +405,15 @@ def _refuse_duplicates(session: Session, item: PreparedSource) -> None:
     for source_id, text in session.execute(select(Passage.source_id, Passage.text)):
         if found := new & _sentences(text):
             shared.setdefault(source_id, set()).update(found)
-    for source_id, found in sorted(shared.items(), key=lambda kv: -len(kv[1])):
-        if len(found) >= DUPLICATE_SHARE * len(new):
-            source = session.get(Source, source_id)
-            raise SourceRefused(
-                f"a duplicate of “{source.title if source else source_id}” ({source_id}):"
-                f" {len(found)} of its {len(new)} sentences are that source's"
-            )
+    if not shared:
+        return
+    source_id, found = max(shared.items(), key=lambda kv: len(kv[1]))
+    if len(found) >= DUPLICATE_SHARE * len(new):
+        source = session.get(Source, source_id)
+        raise SourceRefused(
+            f"a duplicate of “{source.title if source else source_id}” ({source_id}):"
+            f" {len(found)} of its {len(new)} sentences are that source's"
+        )
 
 
 def _gone(source: Source, passages: list[Passage]) -> dict[str, Any]:

@@ -106,8 +106,7 @@ class IndexPublisher:
             manifest is not None
             and version is not None
             and manifest.corpus_version == version.id
-            and manifest.model_id == embedder.model_id
-            and manifest.format == INDEX_FORMAT
+            and _fits(manifest, embedder)
         )
 
     def _previous(
@@ -118,12 +117,7 @@ class IndexPublisher:
         cache, and its directory. Nothing when it is of another model or format or fails
         its checksums: then all is built afresh."""
         manifest, directory = self.current_manifest(), self._current_dir()
-        if (
-            directory is None
-            or manifest is None
-            or manifest.model_id != embedder.model_id
-            or manifest.format != INDEX_FORMAT
-        ):
+        if directory is None or manifest is None or not _fits(manifest, embedder):
             return None, TermCache(), None
         try:
             # The dense files too when the served snapshot lends its index: the build links
@@ -231,10 +225,7 @@ class IndexPublisher:
         """The published snapshot, whatever its corpus version, if it is of this embedder and
         format and loads intact; else None."""
         manifest = self.current_manifest()
-        if manifest is None or (manifest.model_id, manifest.format) != (
-            embedder.model_id,
-            INDEX_FORMAT,
-        ):
+        if manifest is None or not _fits(manifest, embedder):
             return None
         try:
             return self.load_current()
@@ -269,3 +260,8 @@ def _lexical_side(
     kept = cache.kept([*text_keys, *title_keys])
     kept.tokenised = tokenised
     return lexical, names, kept
+
+
+def _fits(manifest: IndexManifest, embedder: Embedder) -> bool:
+    """Whether a published build is of this embedder and of this index format."""
+    return manifest.model_id == embedder.model_id and manifest.format == INDEX_FORMAT
