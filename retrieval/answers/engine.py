@@ -190,16 +190,21 @@ class AnswerEngine:
         return build, build.snapshot
 
     def refresh(self) -> bool:
-        """Swap to a newer published corpus version if one exists (another replica reloaded)."""
+        """Swap to a newer published corpus version if one exists (another replica reloaded).
+        False when there is none, or when its index cannot be built here: the snapshot served
+        before is kept (`build_failure` says why) and the next poll tries again."""
         if not self._reload_lock.acquire(blocking=False):
             return False
         try:
             version = self.store.current_version()
-            if version is None or (self._snapshot and self._snapshot.version == version.id):
+            before = self._snapshot
+            if version is None or (before and before.version == version.id):
                 return False
             _, self._snapshot = self._publish_current()
         finally:
             self._reload_lock.release()
+        if before is not None and self._snapshot.version == before.version:
+            return False
         self.refresh_english()
         return True
 

@@ -220,3 +220,24 @@ def test_a_restart_on_a_read_only_index_serves_what_is_on_disk(
     assert restarted.snapshot.version == served
     assert restarted.build_failure and "Read-only" in restarted.build_failure
     assert restarted.ask("why was Opus 3.5 not released?").quotes
+
+
+def test_a_refresh_whose_build_fails_says_nothing_changed(
+    sessions, corpus_dir: Path, tmp_path: Path, read_only
+) -> None:
+    indexes = tmp_path / "indexes"
+    serving = engine_at(sessions, corpus_dir, indexes)
+    serving.start()
+    served = serving.snapshot.version
+    (corpus_dir / "999_new.md").write_text(
+        "---\ntitle: Orion 的新消息\noutlet: Example Wire\n---\n\n"
+        "据报道，Orion 的训练在 2024 年遇到了新的困难，发布时间再次推迟。\n",
+        encoding="utf-8",
+    )
+    CorpusIngestor(sessions).ingest(corpus_dir)  # another replica reloaded
+    read_only(indexes)
+
+    # The server's poll logs "now serving" and restarts translation only on True.
+    assert serving.refresh() is False
+    assert serving.snapshot.version == served
+    assert serving.build_failure and "Read-only" in serving.build_failure
