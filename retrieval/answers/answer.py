@@ -284,11 +284,13 @@ def decide(evidence: Evidence) -> tuple[str, str]:
         return "low", "no passage shares the question's terms; the quotes are only loosely related"
     if evidence.unfilled:
         # On the topic, but not what was asked: the quotes say nothing of the kind.
-        subject = _listed(evidence.entities) if evidence.entities else "this"
-        return (
-            "low",
-            f"the sources discuss {subject}, but no quote gives {evidence.unfilled}",
-        )
+        if evidence.entities:
+            return "low", (
+                f"the sources discuss {_listed(evidence.entities)}, but no quote gives"
+                f" {evidence.unfilled}"
+            )
+        # No name to cite ("the sources discuss this" reads as a slip).
+        return "low", f"the quotes are on the question's topic, but none gives {evidence.unfilled}"
     supports = list(evidence.supports)
     if evidence.agreement < STRONG_AGREEMENT and evidence.coverage >= HIGH_COVERAGE and supports:
         # High needs a report or an on-record statement: analyses and retellings agreeing

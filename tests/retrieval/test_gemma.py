@@ -79,7 +79,7 @@ def test_an_on_topic_question_the_sources_do_not_answer_is_low_and_says_why(engi
         # The quotes hold a figure, but it is the question's own (400亿 = 40b).
         (
             "how much of the 40b round is softbank covering",
-            "the sources discuss this, but no quote gives a number",
+            "the quotes are on the question's topic, but none gives a number",
         ),
         # The executive is anonymous in the source; "OpenAI" (oai) is the question's name.
         ("which openai employee told investors about gpt-8", "no quote gives a name"),

@@ -91,6 +91,9 @@ def test_on_topic_quotes_that_do_not_give_what_was_asked_are_low() -> None:
     label, reason = decide(replace(evidence, unfilled="a parameter count"))
     assert label == "low"
     assert reason == "the sources discuss “Orion”, but no quote gives a parameter count"
+    # A question with no name the corpus knows still reads as a sentence, not "discuss this".
+    _, reason = decide(replace(evidence, entities=(), unfilled="a number"))
+    assert reason == "the quotes are on the question's topic, but none gives a number"
 
 
 def test_a_question_off_the_corpus_topics_is_none() -> None:
