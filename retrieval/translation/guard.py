@@ -246,6 +246,10 @@ def check(source: str, english: str) -> GuardResult:
     duration and number by value (read from the source as written out for the translator),
     every name (Latin, and the glossary's Chinese names), every negation, and a question
     stays a question."""
+    if not has_cjk(source) and _squash(source) != _squash(english):
+        # English already: a rendering can only change it ("we are certainly" → "We are
+        # certainly not", made before such units were kept as they are).
+        return GuardResult(False, ("the source is English; the rendering changed it",))
     written_out = explicit(source)
     problems = _kept(written_out, english)
     # A figure the source does not state, as written or written out ("上千万" is tens of

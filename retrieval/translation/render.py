@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+from retrieval.text.tokens import has_cjk
 from retrieval.translation.gloss import gloss_leftovers
 from retrieval.translation.guard import Aligner, GuardResult, check, strip_preamble
 from retrieval.translation.numbers import explicit
@@ -117,9 +118,12 @@ def render(
         if index not in wanted:
             segments.append((unit.source, "", PENDING))
             continue
-        english, _, used = _render_unit(
-            translator, unit.source, unit.text, context_of(parts, index)
-        )
+        if has_cjk(unit.source):
+            english, _, used = _render_unit(
+                translator, unit.source, unit.text, context_of(parts, index)
+            )
+        else:  # English already (a quotation the article gives in the original): as it is
+            english, used = unit.source, 0
         tokens += used
         final = verdict(unit.source, english, aligner)
         problems.extend(f"{unit.source[:20]}…: {p}" for p in final.problems)

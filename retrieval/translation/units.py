@@ -32,9 +32,16 @@ class Unit:
     text: str  # what is translated: the source, with restored punctuation where it had none
 
 
+# A space between two Chinese characters: where a subtitle line ended. An article's spaces
+# stand beside Latin words ("的 GPT-4o 在"), and an English sentence has no Chinese at all.
+_PHRASE_BREAK = re.compile(r"[\u4e00-\u9fff]\s+(?=[\u4e00-\u9fff])")
+
+
 def is_transcript(text: str) -> bool:
-    """Subtitle lines: a long run of phrases apart by spaces, with no sentence end to cut at."""
-    return any(len(s) > 120 and s.count(" ") >= 5 for s in sentences(text))
+    """Subtitle lines: a long run of Chinese phrases apart by spaces, with no sentence end to
+    cut at. A long English quotation, or an article sentence rich in Latin names, is not one:
+    cut at its spaces, it became units of two words each, and the model finished them."""
+    return any(len(s) > 120 and len(_PHRASE_BREAK.findall(s)) >= 3 for s in sentences(text))
 
 
 def _letters(text: str) -> list[tuple[int, str]]:
@@ -101,12 +108,28 @@ def _merged(units: list[Unit]) -> list[Unit]:
     return out
 
 
+# An English sentence run into the Chinese after it ('…to start."“在启动该模型之前…'): the
+# passage's sentence split sees no end there, having no space after the full stop.
+_ENGLISH_LEAD = re.compile(
+    r"[^\u4e00-\u9fff]*?[A-Za-z][^\u4e00-\u9fff]*?[.!?][\"”’']?(?=[“「\u4e00-\u9fff])"
+)
+
+
+def _english_apart(sentence: str) -> list[str]:
+    """`sentence`, an English sentence it opens with set apart (kept as it is, not
+    translated). A name before the Chinese ("GPT-4o.") is no sentence: three words at least."""
+    lead = _ENGLISH_LEAD.match(sentence)
+    if lead is None or lead.group().count(" ") < 2:
+        return [sentence]
+    return [lead.group(), sentence[lead.end() :]]
+
+
 def units(text: str, punctuate: Callable[[str], str] | None = None) -> list[Unit]:
     """The passage's units in order. `punctuate` (the translator's) is asked for a transcript
     only; without it, or when its copy cannot be trusted, a transcript's units are its phrases
     (a phrase with a comma or question mark inside keeps it)."""
     if not is_transcript(text):
-        return _merged([Unit(s, s) for s in sentences(text)])
+        return _merged([Unit(p, p) for s in sentences(text) for p in _english_apart(s)])
     if punctuate is not None:
         restored = restore(text, punctuate(text))
         if restored:

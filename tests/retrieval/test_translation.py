@@ -14,13 +14,14 @@ from sqlalchemy import func, select
 from retrieval.corpus.passages import PassageDraft
 from retrieval.corpus.store import PassageRow, SourceInfo
 from retrieval.db.tables import Translation
+from retrieval.text.tokens import has_cjk
 from retrieval.translation import model as model_file
 from retrieval.translation.guard import check, negations, strip_preamble
 from retrieval.translation.numbers import explicit, stated
 from retrieval.translation.render import NO_ENGLISH, ON_ITS_WAY, PENDING, english_of, render
 from retrieval.translation.store import TranslationStore, text_hash
 from retrieval.translation.translator import FakeTranslator, user_message
-from retrieval.translation.units import context_of, restore, units
+from retrieval.translation.units import context_of, is_transcript, restore, units
 from retrieval.translation.worker import (
     jobs_for,
     passage_job,
@@ -248,6 +249,65 @@ def test_a_transcript_copy_that_changed_too_much_falls_back_to_phrases() -> None
     parts = units(TRANSCRIPT, lambda text: "完全不同的一段话。")
     assert all(len(u.source) <= 60 for u in parts)
     assert " ".join(u.source for u in parts) == TRANSCRIPT
+
+
+# An article quoting an English source in the original, then in Chinese (seed source 004).
+QUOTED = (
+    '"We have a lot of work to do before we start that model," Altman, the chief executive'
+    " of OpenAI, said at a conference hosted by Indian newspaper Economic Times."
+    " \"We're working on the new ideas that we think we need for it, but we are certainly"
+    ' not close to it to start."'
+    "“在启动该模型之前，我们还有很多工作要做，”OpenAI首席执行官奥特曼在印度报纸《经济时报》"
+    "主办的一次会议上说。“我们正在研究，我们认为需要新想法，但我们肯定离启动它还差得很远。”"
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "transcript"),
+    [
+        (TRANSCRIPT, True),
+        # Long sentences with many spaces, all beside Latin words: not subtitle lines.
+        (QUOTED, False),
+        (
+            "在 Llama 3 抢尽风头、扎克伯格几乎垄断 AI 话题的背景下,一个极不 OpenAI 风格的事件"
+            "发生了:没有博客、没有推文、没有发布会,一个名为“gpt2-chatbot”的模型,悄悄出现在了"
+            " LM Arena(原 lmsys.org)的模型列表中。",
+            False,
+        ),
+    ],
+)
+def test_only_chinese_phrases_apart_by_spaces_are_a_transcript(text: str, transcript: bool):
+    assert is_transcript(text) is transcript
+
+
+def test_english_in_a_passage_is_kept_as_it_is_not_translated() -> None:
+    asked: list[str] = []
+
+    class Recording(FakeTranslator):
+        def translate(self, text, hint=None, context=None):
+            asked.append(text)
+            return super().translate(text, hint, context)
+
+    rendering = render(Recording(), QUOTED)
+    english = [(zh, en) for zh, en, _ in rendering.segments if not has_cjk(zh)]
+    # Whole sentences, not two-word pieces the model would finish ("we are certainly" →
+    # "We are certainly not"), and each shown exactly as the article has it.
+    assert [zh[:9] for zh, _ in english] == ['"We have ', "\"We're wo"]
+    assert all(zh == en for zh, en in english)
+    assert asked and all(has_cjk(text) for text in asked)
+
+
+@pytest.mark.parametrize(
+    ("english", "ok"),
+    [
+        ("we are certainly", True),
+        ("We are certainly.", True),  # case and punctuation are not the words
+        ("We are certainly not", False),
+        ("The English translation is: newspaper", False),
+    ],
+)
+def test_a_unit_already_in_english_passes_only_unchanged(english: str, ok: bool) -> None:
+    assert check("we are certainly", english).ok is ok
 
 
 # -- rendering with retries --------------------------------------------------------------------
