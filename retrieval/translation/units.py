@@ -108,10 +108,10 @@ def _merged(units: list[Unit]) -> list[Unit]:
     return out
 
 
-# An English sentence run into the Chinese after it ('…to start."“在启动该模型之前…'): the
-# passage's sentence split sees no end there, having no space after the full stop.
+# An English sentence run into the Chinese after it ('…to start." “在启动该模型之前…'): the
+# passage's sentence split sees no end there, a quotation mark after the full stop.
 _ENGLISH_LEAD = re.compile(
-    r"[^\u4e00-\u9fff]*?[A-Za-z][^\u4e00-\u9fff]*?[.!?][\"”’']?(?=[“「\u4e00-\u9fff])"
+    r"[^\u4e00-\u9fff]*?[A-Za-z][^\u4e00-\u9fff]*?[.!?][\"”’']?(?=\s*[“「\u4e00-\u9fff])"
 )
 
 
@@ -121,7 +121,7 @@ def _english_apart(sentence: str) -> list[str]:
     lead = _ENGLISH_LEAD.match(sentence)
     if lead is None or lead.group().count(" ") < 2:
         return [sentence]
-    return [lead.group(), sentence[lead.end() :]]
+    return [lead.group(), sentence[lead.end() :].strip()]
 
 
 def units(text: str, punctuate: Callable[[str], str] | None = None) -> list[Unit]:

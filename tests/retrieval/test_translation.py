@@ -256,7 +256,7 @@ QUOTED = (
     '"We have a lot of work to do before we start that model," Altman, the chief executive'
     " of OpenAI, said at a conference hosted by Indian newspaper Economic Times."
     " \"We're working on the new ideas that we think we need for it, but we are certainly"
-    ' not close to it to start."'
+    ' not close to it to start." '
     "“在启动该模型之前，我们还有很多工作要做，”OpenAI首席执行官奥特曼在印度报纸《经济时报》"
     "主办的一次会议上说。“我们正在研究，我们认为需要新想法，但我们肯定离启动它还差得很远。”"
 )
