@@ -2,9 +2,12 @@
 what it shows of the good ones.
 
     .venv/bin/python benchmarks/english_guard.py [benchmarks/english-graded.jsonl]
+    .venv/bin/python benchmarks/english_guard.py benchmarks/english-graded-blind.jsonl
 
 Each line of the sample is one unit as the product rendered it (`chinese`, `english`) and a
-reader's grade (faithful / minor / wrong: docs/quality.md, "English you can trust"). The guard
+reader's grade (faithful / minor / wrong: docs/quality.md, "English you can trust").
+`english-graded-blind.jsonl` was graded after the guard's last rule on meaning and numbers and
+is kept for checking, never for choosing a rule or a bar. The guard
 is the product's, as `rumorbot translate --check` runs it: the rules and the meaning check
 (EmbeddingGemma). Prints the wrong share of what it shows, its recall on wrong units and its
 pass rate on faithful or minor ones, overall and on the transcript (source 002), and every
