@@ -198,6 +198,16 @@ def read_only(tmp_path: Path):
         subprocess.run(["umount", "-l", str(directory)], check=False)
 
 
+def _new_version_in_the_database(sessions, corpus_dir: Path) -> None:
+    """A source added and ingested elsewhere (another replica, the CLI): the database moves on."""
+    (corpus_dir / "999_new.md").write_text(
+        "---\ntitle: Orion 的新消息\noutlet: Example Wire\n---\n\n"
+        "据报道，Orion 的训练在 2024 年遇到了新的困难，发布时间再次推迟。\n",
+        encoding="utf-8",
+    )
+    CorpusIngestor(sessions).ingest(corpus_dir)
+
+
 def test_a_restart_on_a_read_only_index_serves_what_is_on_disk(
     sessions, corpus_dir: Path, tmp_path: Path, read_only
 ) -> None:
@@ -205,12 +215,7 @@ def test_a_restart_on_a_read_only_index_serves_what_is_on_disk(
     first = engine_at(sessions, corpus_dir, indexes)
     first.start()
     served = first.snapshot.version
-    (corpus_dir / "999_new.md").write_text(
-        "---\ntitle: Orion 的新消息\noutlet: Example Wire\n---\n\n"
-        "据报道，Orion 的训练在 2024 年遇到了新的困难，发布时间再次推迟。\n",
-        encoding="utf-8",
-    )
-    CorpusIngestor(sessions).ingest(corpus_dir)  # the database moves on (another replica, CLI)
+    _new_version_in_the_database(sessions, corpus_dir)
     read_only(indexes)
     with pytest.raises(OSError):
         (indexes / "probe").write_text("x")  # really read-only
@@ -229,12 +234,7 @@ def test_a_refresh_whose_build_fails_says_nothing_changed(
     serving = engine_at(sessions, corpus_dir, indexes)
     serving.start()
     served = serving.snapshot.version
-    (corpus_dir / "999_new.md").write_text(
-        "---\ntitle: Orion 的新消息\noutlet: Example Wire\n---\n\n"
-        "据报道，Orion 的训练在 2024 年遇到了新的困难，发布时间再次推迟。\n",
-        encoding="utf-8",
-    )
-    CorpusIngestor(sessions).ingest(corpus_dir)  # another replica reloaded
+    _new_version_in_the_database(sessions, corpus_dir)
     read_only(indexes)
 
     # The server's poll logs "now serving" and restarts translation only on True.
