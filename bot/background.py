@@ -61,6 +61,11 @@ class BackgroundThread:
     def stopping(self) -> threading.Event:
         return self._stop
 
+    @property
+    def alive(self) -> bool:
+        with self._lock:
+            return self._thread is not None and self._thread.is_alive()
+
     def _run(self) -> None:
         # Linux nices a thread by its id; threads it starts (a model's) inherit it.
         with contextlib.suppress(AttributeError, OSError):
@@ -86,7 +91,7 @@ class BackgroundTranslation(BackgroundThread):
         self,
         store: TranslationStore | None,
         jobs: Callable[[], list[Job]],
-        make_translator: Callable[[], Translator],
+        make_translator: Callable[[threading.Event], Translator],
         engine: AnswerEngine,
         workers: int = 1,
         enabled: bool = True,
@@ -137,6 +142,10 @@ class BackgroundTranslation(BackgroundThread):
         self._yield.set()
         super().stop(timeout)
 
+    def _translator(self) -> Translator:
+        # Interrupted by `stop` mid-sentence: the process never exits under a running model.
+        return self.make_translator(self.stopping)
+
     def work(self) -> bool:
         try:
             self._translate_once()
@@ -171,7 +180,7 @@ class BackgroundTranslation(BackgroundThread):
         assert store is not None
         # Each worker frees its model when done: nothing stays loaded until the next batch.
         summary = translate_in_parallel(
-            store, self.make_translator, jobs, self.workers, stop=stop, aligner=self.aligner
+            store, self._translator, jobs, self.workers, stop=stop, aligner=self.aligner
         )
         log.info("background translation: %s", summary.line())
         if not self.stopping.is_set():
@@ -195,7 +204,7 @@ class BackgroundTranslation(BackgroundThread):
                 except Exception:
                     log.exception("could not deliver English an answer waited for")
 
-        translator = self.make_translator()
+        translator = self._translator()
         try:
             summary = translate_shown(
                 store, translator, jobs, keys, deliver, self.aligner, self.stopping

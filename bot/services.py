@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import uuid
 from dataclasses import dataclass
 from functools import cached_property
@@ -144,14 +145,16 @@ class Services:
             return None
         return TranslationStore(self.sessions, translator_id, PROMPT_VERSION)
 
-    def translator(self) -> Translator | None:
-        """A new translator (it loads its model on first use; close it when done)."""
+    def translator(self, stop: threading.Event | None = None) -> Translator | None:
+        """A new translator (it loads its model on first use; close it when done). Setting
+        `stop` interrupts it."""
         settings = self.settings
         return load_translator(
             settings.translator,
             settings.model_dir,
             settings.translator_model,
             settings.translator_threads,
+            stop,
         )
 
     def english_titles(self, sources: list[SourceInfo]) -> dict[str, str]:

@@ -158,17 +158,22 @@ def english_for(
     if not jobs:
         return False
 
+    stop = threading.Event()
+
     def translate() -> None:
-        translator = services.translator()
+        translator = services.translator(stop)
         assert translator is not None  # translation is on: a store exists
         try:
-            translate_shown(store, translator, jobs, keys, landed, aligner=services.aligner)
+            translate_shown(store, translator, jobs, keys, landed, services.aligner, stop)
         finally:
             translator.close()
 
-    worker = threading.Thread(target=translate, name="english-for-quotes", daemon=True)
+    worker = threading.Thread(target=translate, name="english-for-quotes")
     worker.start()
     worker.join(seconds)
+    # Out of time: the model stops at its next token, before this process may exit.
+    stop.set()
+    worker.join()
     services.answers.refresh_english()
     return len(store.done([j.content_hash for j in jobs])) == len(jobs)
 

@@ -222,7 +222,10 @@ class RumorServer:
             if socket_handler is not None:
                 socket_handler.close()
             started = time.perf_counter()
-            self.services.background_translation.stop()
+            translation = self.services.background_translation
+            translation.stop()
+            if translation.alive:
+                log.warning("the translator did not stop in time: %s", translation.state)
             self.services.corrections.stop()
             self.executor.shutdown(wait=True)
             log.info("stopped after %.1f s of draining", time.perf_counter() - started)

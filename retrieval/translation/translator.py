@@ -36,6 +36,11 @@ PUNCTUATE_PROMPT = (
 )
 
 
+class Interrupted(Exception):
+    """The translation was stopped part-way because its process is stopping; nothing of it is
+    kept."""
+
+
 class Translator(Protocol):
     translator_id: str
 
@@ -75,21 +80,34 @@ def user_message(text: str, hint: str | None = None, context: str | None = None)
 
 class LlamaTranslator:
     """A GGUF chat model run by llama-cpp-python. Loaded on first use, freed by `close()`, so a
-    serving process holds its ~1.9 GB only while there is something to translate."""
+    serving process holds its ~1.9 GB only while there is something to translate.
 
-    def __init__(self, model_path: Path, translator_id: str, threads: int = 0, n_ctx: int = 2048):
+    Setting `stop` ends a translation within milliseconds with `Interrupted`: a stopping
+    process must never exit while llama.cpp runs in another thread (the interpreter frees the
+    model under it and the process dies of a segmentation fault)."""
+
+    def __init__(
+        self,
+        model_path: Path,
+        translator_id: str,
+        threads: int = 0,
+        n_ctx: int = 2048,
+        stop: threading.Event | None = None,
+    ):
         self.model_path = model_path
         self.translator_id = translator_id
         self.threads = threads or os.cpu_count() or 1
         self.n_ctx = n_ctx
+        self.stop = stop if stop is not None else threading.Event()
         self._llm = None
+        self._abort = None  # the stop's callback, kept alive while the model may call it
         self._lock = threading.Lock()
 
     def _model(self):
         if self._llm is None:
-            from llama_cpp import Llama
+            import llama_cpp
 
-            self._llm = Llama(
+            self._llm = llama_cpp.Llama(
                 model_path=str(self.model_path),
                 n_ctx=self.n_ctx,
                 n_threads=self.threads,
@@ -97,19 +115,30 @@ class LlamaTranslator:
                 seed=0,
                 verbose=False,
             )
+            # Asked between the steps of every evaluation, the prompt's too (~20 s for a long
+            # passage on two cores): a stop ends it within milliseconds.
+            self._abort = llama_cpp.ggml_abort_callback(lambda _data: self.stop.is_set())
+            llama_cpp.llama_set_abort_callback(self._llm.ctx, self._abort, None)
         return self._llm
 
     def _chat(self, system: str, user: str, max_tokens: int) -> tuple[str, int]:
         with self._lock:
-            result = self._model().create_chat_completion(
-                messages=[
-                    {"role": "system", "content": system},
-                    {"role": "user", "content": user},
-                ],
-                temperature=0.0,
-                top_k=1,
-                max_tokens=max_tokens,
-            )
+            if self.stop.is_set():
+                raise Interrupted
+            try:
+                result = self._model().create_chat_completion(
+                    messages=[
+                        {"role": "system", "content": system},
+                        {"role": "user", "content": user},
+                    ],
+                    temperature=0.0,
+                    top_k=1,
+                    max_tokens=max_tokens,
+                )
+            except RuntimeError:  # "llama_decode returned 2": aborted by the stop
+                if self.stop.is_set():
+                    raise Interrupted from None
+                raise
         content = result["choices"][0]["message"]["content"] or ""
         return content.strip(), int(result.get("usage", {}).get("completion_tokens", 0))
 
@@ -221,10 +250,15 @@ def translator_id_for(name: str, model_path: Path | None) -> str | None:
 
 
 def load_translator(
-    name: str, model_dir: Path, model_path: Path | None, threads: int = 0
+    name: str,
+    model_dir: Path,
+    model_path: Path | None,
+    threads: int = 0,
+    stop: threading.Event | None = None,
 ) -> Translator | None:
-    """The configured translator, or None when English renderings are off. Raises
-    TranslatorModelError when the model file is missing or not the expected one."""
+    """The configured translator, or None when English renderings are off; setting `stop`
+    interrupts it (see `LlamaTranslator`). Raises TranslatorModelError when the model file is
+    missing or not the expected one."""
     translator_id = translator_id_for(name, model_path)
     if translator_id is None:
         return None
@@ -235,5 +269,5 @@ def load_translator(
     if model_path is not None:
         if not model_path.is_file():
             raise TranslatorModelError(f"RUMORBOT_TRANSLATOR_MODEL={model_path} is not a file")
-        return LlamaTranslator(model_path, translator_id, threads)
-    return LlamaTranslator(ensure_joined(model_dir), translator_id, threads)
+        return LlamaTranslator(model_path, translator_id, threads, stop=stop)
+    return LlamaTranslator(ensure_joined(model_dir), translator_id, threads, stop=stop)

@@ -15,7 +15,7 @@ from retrieval.corpus.store import PassageRow, SourceInfo
 from retrieval.translation.guard import Aligner
 from retrieval.translation.render import render
 from retrieval.translation.store import TranslationStore, text_hash, worker_name
-from retrieval.translation.translator import Remembering, Translator
+from retrieval.translation.translator import Interrupted, Remembering, Translator
 
 log = logging.getLogger(__name__)
 
@@ -145,10 +145,12 @@ def translate_jobs(
     todo = [j for j in jobs if j.content_hash not in done]
     summary.already = len(jobs) - len(todo)
     number = summary.already
-    while todo and not (stop and stop.is_set()):
+    stop = stop or threading.Event()
+    interrupted = False
+    while todo and not stop.is_set():
         left: list[Job] = []
         for job in todo:
-            if stop and stop.is_set():
+            if stop.is_set():
                 break
             if not store.claim(job.content_hash, me):
                 left.append(job)
@@ -160,6 +162,10 @@ def translate_jobs(
                 rendering = render(
                     translator, job.text, partial(store.heartbeat, job.content_hash, me), aligner
                 )
+            except Interrupted:
+                # Its process is stopping: the claim is left to go stale and be retaken.
+                interrupted = True
+                break
             except Exception:
                 log.exception("could not translate %s; it is left for a later run", job.what)
                 store.release(job.content_hash, me)
@@ -172,9 +178,9 @@ def translate_jobs(
             summary.tokens += rendering.tokens
         finished = set(store.done([j.content_hash for j in left]))
         todo = [j for j in left if j.content_hash not in finished]
-        if not wait_for_others or not todo:
+        if interrupted or not wait_for_others or not todo:
             break
-        time.sleep(poll_seconds)
+        stop.wait(poll_seconds)
     summary.by_others = len(todo)
     summary.wall_seconds = time.perf_counter() - started
     return summary
@@ -206,6 +212,8 @@ def translate_shown(
             partial = render(
                 remembering, job.text, aligner=aligner, only=keys.get(job.content_hash, ())
             )
+        except Interrupted:
+            break
         except Exception:
             log.exception("could not translate the key sentences of %s", job.what)
             continue

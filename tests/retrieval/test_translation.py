@@ -6,6 +6,7 @@ import hashlib
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,7 @@ from retrieval.translation.guard import check, negations, strip_preamble
 from retrieval.translation.numbers import explicit, stated
 from retrieval.translation.render import NO_ENGLISH, ON_ITS_WAY, PENDING, english_of, render
 from retrieval.translation.store import TranslationStore, text_hash
-from retrieval.translation.translator import FakeTranslator, user_message
+from retrieval.translation.translator import FakeTranslator, Interrupted, user_message
 from retrieval.translation.units import context_of, is_transcript, restore, units
 from retrieval.translation.worker import (
     jobs_for,
@@ -555,6 +556,28 @@ def test_a_failing_translator_loses_nothing(sessions) -> None:
     assert summary.translated == 2 and summary.failed == 1
     # The failed text's claim was given back: the next run takes it.
     assert translate_jobs(store, FakeTranslator(), jobs).translated == 1
+
+
+def test_an_interrupted_translation_stops_the_run_and_keeps_its_claim(sessions, caplog) -> None:
+    class Stopping(FakeTranslator):  # its process stops while it is on the second text
+        def translate(self, text: str, hint=None, context=None) -> tuple[str, int]:
+            if len(self.calls) == 1:
+                raise Interrupted
+            return super().translate(text, hint)
+
+    store = TranslationStore(sessions, "fake-v1", 1)
+    jobs = jobs_for(passage_rows(TEXTS), [])
+    assert store.claim(jobs[2].content_hash, "elsewhere:1")  # held by a live worker
+    translator = Stopping()
+    started = time.perf_counter()
+    summary = translate_jobs(store, translator, jobs, wait_for_others=True, poll_seconds=30)
+    # It neither waits for the other worker's text nor counts the stop as a failure.
+    assert time.perf_counter() - started < 5
+    assert summary.translated == 1 and summary.failed == 0
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
+    # The interrupted text stays claimed (it goes stale and is retaken), not half-saved.
+    assert jobs[1].content_hash not in store.done()
+    assert not store.claim(jobs[1].content_hash, "other:2")
 
 
 def test_recently_quoted_passages_come_first() -> None:

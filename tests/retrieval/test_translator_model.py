@@ -1,9 +1,11 @@
 """The real translator (Qwen2.5-Coder-1.5B from the part wheels, via llama-cpp-python) on two
-short passages: numbers, amounts, a negation and a name come through."""
+short passages: numbers, amounts, a negation and a name come through; a stop interrupts it."""
 
 from __future__ import annotations
 
 import re
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -11,14 +13,19 @@ import pytest
 from retrieval.translation.guard import english_negations
 from retrieval.translation.model import FILE_NAME, ensure_joined
 from retrieval.translation.render import render
-from retrieval.translation.translator import LlamaTranslator
+from retrieval.translation.translator import Interrupted, LlamaTranslator
 
 
 @pytest.fixture(scope="module")
-def qwen(tmp_path_factory: pytest.TempPathFactory):
+def model_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = ensure_joined(tmp_path_factory.mktemp("translator"))
     assert path.name == FILE_NAME
-    translator = LlamaTranslator(path, "qwen-test")
+    return path
+
+
+@pytest.fixture(scope="module")
+def qwen(model_path: Path):
+    translator = LlamaTranslator(model_path, "qwen-test")
     yield translator
     translator.close()
 
@@ -42,3 +49,31 @@ def test_the_model_is_freed_and_reloaded(qwen: LlamaTranslator, tmp_path: Path) 
     qwen.close()
     english, tokens = qwen.translate("微软")
     assert "Microsoft" in english and tokens > 0
+
+
+@pytest.mark.slow
+def test_a_stop_interrupts_a_long_generation(model_path: Path) -> None:
+    stop = threading.Event()
+    translator = LlamaTranslator(model_path, "qwen-test", stop=stop)
+    translator.translate("微软")  # loaded: what follows is generation alone
+    # ~20 s of reading the prompt alone on two cores: the stop comes in the middle of it.
+    long_text = "，".join(f"第{i}家公司在 2024 年没有发布新的模型" for i in range(40)) + "。"
+    outcome: list[object] = []
+
+    def run() -> None:
+        try:
+            outcome.append(translator.translate(long_text))
+        except Interrupted as exc:
+            outcome.append(exc)
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    time.sleep(3)
+    stop.set()
+    asked = time.perf_counter()
+    worker.join(15)
+    assert not worker.is_alive() and time.perf_counter() - asked < 5
+    assert len(outcome) == 1 and isinstance(outcome[0], Interrupted)
+    with pytest.raises(Interrupted):  # and nothing starts once stopped
+        translator.translate("微软")
+    translator.close()
