@@ -1,17 +1,24 @@
-"""The serving process's background translation when the process stops: a translation in
-progress is interrupted and waited for, never left running while the interpreter exits."""
+"""English renderings when time runs out: a stopping process interrupts the translation in
+progress and waits for it (never exits with the model running), and `rumorbot ask
+--wait-english` shows what landed in time."""
 
 from __future__ import annotations
 
+import argparse
+import json
+import re
 import threading
 import time
 
+import pytest
 from sqlalchemy import select
 
 from bot.background import BackgroundTranslation
+from bot.cli.commands import cmd_ask
 from bot.services import Services
 from retrieval.db.tables import Translation
-from retrieval.translation.translator import Interrupted
+from retrieval.translation.render import ON_ITS_WAY
+from retrieval.translation.translator import FakeTranslator, Interrupted
 
 
 class MidSentence:
@@ -65,3 +72,43 @@ def test_stopping_interrupts_the_translation_an_answer_waits_for(services: Servi
     assert statuses == ["claimed"]
     background.request()  # a stopped thread is not started again
     assert not background.alive
+
+
+def bare(text: str) -> str:
+    return re.sub(r"[\s，。？！：；,.]", "", text)
+
+
+def overlap(unit: str, key: str) -> bool:
+    """Whether a unit holds part of a key sentence (units are cut apart from highlights)."""
+    return any(key[i : i + 8] in unit for i in range(max(1, len(key) - 7)))
+
+
+def test_ask_shows_the_key_sentences_that_landed_before_its_wait_ran_out(
+    services: Services, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    question = "why was Opus 3.5 not released?"
+    answer = services.answers.ask(question).to_json()
+    # Compared without spaces and punctuation: a transcript's units have theirs restored.
+    keys = [bare(p["highlight"]) for p in answer["passages"][:3]]
+
+    class KeySentencesOnly(FakeTranslator):  # the rest would take longer than the wait
+        def __init__(self, stop: threading.Event):
+            super().__init__()
+            self.stop = stop
+
+        def translate(self, text: str, hint=None, context=None) -> tuple[str, int]:
+            if not any(overlap(bare(text), key) for key in keys):
+                self.stop.wait(60)
+                raise Interrupted
+            return super().translate(text, hint)
+
+    monkeypatch.setattr(services, "translator", lambda stop=None: KeySentencesOnly(stop))
+    args = argparse.Namespace(question=[question], json=True, wait_english=3)
+    begun = time.perf_counter()
+    assert cmd_ask(services, args) == 0
+    assert time.perf_counter() - begun < 15
+    shown = json.loads(capsys.readouterr().out)["passages"][:3]
+    # Each quote shows its key sentence's English, the rest marked as still to come.
+    for quote in shown:
+        assert quote["english"] and "[EN " in quote["english"], quote
+        assert ON_ITS_WAY in quote["english"]
