@@ -14,7 +14,7 @@ from functools import lru_cache
 import numpy as np
 
 from retrieval.answers.slots import NUMBER_STATED, REASON_STATED, TIME_STATED, Slot, asked
-from retrieval.corpus.passages import LEAD_IN, sentences
+from retrieval.corpus.passages import LEAD_IN, is_unpunctuated, sentences
 from retrieval.embedding.embedders import Embedder
 from retrieval.search.analysis import QueryAnalysis
 
@@ -26,11 +26,6 @@ TRANSCRIPT_EXCERPT = 160  # characters shown of a transcript passage around its 
 ANSWER_TYPE_BONUS = 0.3
 # Cosine below the closest unit at which a unit counts as not close at all.
 DENSE_SPAN = 0.1
-
-
-def is_unpunctuated(sentence: str) -> bool:
-    """A transcript run: long, phrases apart by spaces, no sentence end to cut at."""
-    return len(sentence) > 120 and sentence.count(" ") >= 5
 
 
 def excerpt(text: str, highlight: str, limit: int = TRANSCRIPT_EXCERPT) -> str | None:

@@ -67,6 +67,18 @@ def sentences(text: str) -> list[str]:
     return [s.strip() for s in SENTENCE.findall(text) if s.strip()]
 
 
+# A space between two Chinese characters: where a subtitle line ended. An article's spaces
+# stand beside Latin words ("的 GPT-4o 在"), and an English sentence has no Chinese at all.
+_PHRASE_BREAK = re.compile(r"[\u4e00-\u9fff]\s+(?=[\u4e00-\u9fff])")
+
+
+def is_unpunctuated(sentence: str) -> bool:
+    """A run of subtitle lines: long, Chinese phrases apart by spaces, no sentence end to cut
+    at. A long English quotation, or an article sentence rich in Latin names, is not one: cut
+    at its spaces, it became key sentences and translation units of a few words each."""
+    return len(sentence) > 120 and len(_PHRASE_BREAK.findall(sentence)) >= 3
+
+
 def split_long(text: str) -> list[str]:
     """Split a paragraph at sentence ends into pieces of at most MAX_CHARS where possible."""
     if len(text) <= MAX_CHARS:

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
-from retrieval.corpus.passages import sentences
+from retrieval.corpus.passages import is_unpunctuated, sentences
 
 ENDS = "。！？!?；;"
 PUNCTUATION = "，,。！？!?；;：:、“”\"'‘’（）()《》…—"
@@ -32,16 +32,9 @@ class Unit:
     text: str  # what is translated: the source, with restored punctuation where it had none
 
 
-# A space between two Chinese characters: where a subtitle line ended. An article's spaces
-# stand beside Latin words ("的 GPT-4o 在"), and an English sentence has no Chinese at all.
-_PHRASE_BREAK = re.compile(r"[\u4e00-\u9fff]\s+(?=[\u4e00-\u9fff])")
-
-
 def is_transcript(text: str) -> bool:
-    """Subtitle lines: a long run of Chinese phrases apart by spaces, with no sentence end to
-    cut at. A long English quotation, or an article sentence rich in Latin names, is not one:
-    cut at its spaces, it became units of two words each, and the model finished them."""
-    return any(len(s) > 120 and len(_PHRASE_BREAK.findall(s)) >= 3 for s in sentences(text))
+    """Subtitle lines: a sentence of the text is a run of them (see `is_unpunctuated`)."""
+    return any(is_unpunctuated(s) for s in sentences(text))
 
 
 def _letters(text: str) -> list[tuple[int, str]]:

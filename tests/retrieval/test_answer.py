@@ -187,6 +187,21 @@ def test_transcript_quotes_are_cut_at_phrase_boundaries_around_the_key() -> None
     assert excerpt("第一句。" * 60, "第一句。") is None  # prose: shown whole
 
 
+def test_an_english_quotation_is_quoted_in_whole_sentences() -> None:
+    # Long, with many spaces, but not subtitle lines: its key sentence is a sentence, not a
+    # run of words cut mid-clause ("start that model," Altman, the chief executive of…).
+    quoted = (
+        '"We have a lot of work to do before we start that model," Altman, the chief'
+        " executive of OpenAI, said at a conference hosted by Indian newspaper Economic Times."
+        " \"We're working on the new ideas that we think we need for it, but we are certainly"
+        ' not close to it to start." “在启动该模型之前，我们还有很多工作要做，”奥特曼说。'
+    )
+    first, second = units(quoted)
+    assert first.startswith('"We have a lot') and first.endswith("Economic Times.")
+    assert second.startswith("\"We're working") and "certainly not close to it" in second
+    assert excerpt(quoted, second) is None  # shown whole
+
+
 def test_units_keep_a_lead_in_with_what_it_introduces() -> None:
     assert units("前面一句。这间接指的是：自我提升。后面一句。") == [
         "前面一句。",
