@@ -173,7 +173,7 @@ def english_for(
     worker = threading.Thread(target=translate, name="english-for-quotes")
     worker.start()
     worker.join(seconds)
-    # Out of time: the model stops at its next token, before this process may exit.
+    # Out of time: the model stops within milliseconds, before this process may exit.
     stop.set()
     worker.join()
     services.answers.refresh_english()
