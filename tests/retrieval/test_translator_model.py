@@ -55,7 +55,7 @@ def test_the_model_is_freed_and_reloaded(qwen: LlamaTranslator, tmp_path: Path) 
 def test_a_stop_interrupts_a_long_generation(model_path: Path) -> None:
     stop = threading.Event()
     translator = LlamaTranslator(model_path, "qwen-test", stop=stop)
-    translator.translate("微软")  # loaded: what follows is generation alone
+    translator.translate("微软")  # loaded: what follows is the translation alone
     # ~20 s of reading the prompt alone on two cores: the stop comes in the middle of it.
     long_text = "，".join(f"第{i}家公司在 2024 年没有发布新的模型" for i in range(40)) + "。"
     outcome: list[object] = []
