@@ -9,6 +9,7 @@ import logging
 import os
 import threading
 from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 
 from retrieval.answers.engine import AnswerEngine
 from retrieval.translation.guard import Aligner
@@ -107,15 +108,15 @@ class BackgroundTranslation(BackgroundThread):
         self.enabled = enabled and store is not None
         self.state = "idle"
         # Texts an answer is waiting for: translated before everything else, each batch's
-        # callback called once it is done. `_yield` interrupts a round of the rest (between
-        # texts) when such a batch arrives.
+        # callback called once it is done. `_yield` interrupts a round of the rest when such
+        # a batch arrives, mid-sentence: the text in progress is given back for a later round.
         self._urgent: list[Urgent] = []
         self._urgent_lock = threading.Lock()
         self._yield = threading.Event()
 
     def request(self) -> None:
         """Translate whatever has no rendering yet; a no-op when translation is off. A stop
-        leaves the text in progress claimed; its claim goes stale and is retaken later."""
+        interrupts the text in progress and gives it back, for any replica to translate."""
         if self.enabled:
             super().request()
 
@@ -141,10 +142,6 @@ class BackgroundTranslation(BackgroundThread):
     def stop(self, timeout: float = 10.0) -> None:
         self._yield.set()
         super().stop(timeout)
-
-    def _translator(self) -> Translator:
-        # Interrupted by `stop` mid-sentence: the process never exits under a running model.
-        return self.make_translator(self.stopping)
 
     def work(self) -> bool:
         try:
@@ -179,8 +176,15 @@ class BackgroundTranslation(BackgroundThread):
         store = self.store
         assert store is not None
         # Each worker frees its model when done: nothing stays loaded until the next batch.
+        # Its model stops mid-sentence when `stop` is set (a stop sets it too): an answer
+        # never waits for the rest's text in progress (half a minute on two cores).
         summary = translate_in_parallel(
-            store, self._translator, jobs, self.workers, stop=stop, aligner=self.aligner
+            store,
+            partial(self.make_translator, stop),
+            jobs,
+            self.workers,
+            stop=stop,
+            aligner=self.aligner,
         )
         log.info("background translation: %s", summary.line())
         if not self.stopping.is_set():
@@ -204,7 +208,8 @@ class BackgroundTranslation(BackgroundThread):
                 except Exception:
                     log.exception("could not deliver English an answer waited for")
 
-        translator = self._translator()
+        # Interrupted by a stop mid-sentence: the process never exits under a running model.
+        translator = self.make_translator(self.stopping)
         try:
             summary = translate_shown(
                 store, translator, jobs, keys, deliver, self.aligner, self.stopping

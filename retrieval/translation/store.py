@@ -130,15 +130,19 @@ class TranslationStore:
             )
 
     def release(self, content_hash: str, worker: str) -> None:
-        """Give a claim back (translation failed): another run tries again."""
+        """Give a claim back (the translation failed, or was interrupted): another run takes it
+        at once. A partial rendering stays readable meanwhile: answers show its key sentences."""
+        mine = (
+            *self._key(),
+            Translation.content_hash == content_hash,
+            Translation.worker == worker,
+        )
         with self.sessions.begin() as session:
+            session.execute(delete(Translation).where(*mine, Translation.status == "claimed"))
             session.execute(
-                delete(Translation).where(
-                    *self._key(),
-                    Translation.content_hash == content_hash,
-                    Translation.worker == worker,
-                    Translation.status.in_(IN_HAND),
-                )
+                update(Translation)
+                .where(*mine, Translation.status == "partial")
+                .values(claimed_at=utcnow() - 2 * STALE_CLAIM)
             )
 
     def done(self, hashes: list[str] | None = None) -> dict[str, StoredRendering]:

@@ -162,8 +162,8 @@ def translate_jobs(
                 rendering = render(
                     translator, job.text, partial(store.heartbeat, job.content_hash, me), aligner
                 )
-            except Interrupted:
-                # Its process is stopping: the claim is left to go stale and be retaken.
+            except Interrupted:  # stopped mid-text: given back, for the next run or replica
+                store.release(job.content_hash, me)
                 interrupted = True
                 break
             except Exception:
@@ -213,6 +213,7 @@ def translate_shown(
                 remembering, job.text, aligner=aligner, only=keys.get(job.content_hash, ())
             )
         except Interrupted:
+            store.release(job.content_hash, me)
             break
         except Exception:
             log.exception("could not translate the key sentences of %s", job.what)

@@ -64,14 +64,47 @@ def test_stopping_interrupts_the_translation_an_answer_waits_for(services: Servi
     background.stop(timeout=10)
     assert time.perf_counter() - begun < 2
     assert not background.alive
-    # Nothing half-done was stored or delivered; the text stays claimed until its claim goes
-    # stale, then another worker retakes it.
+    # Nothing half-done was stored or delivered, and the text was given back: any replica
+    # translates it next.
     assert not delivered and not store.done([j.content_hash for j in jobs])
     with services.sessions() as session:
-        statuses = session.scalars(select(Translation.status)).all()
-    assert statuses == ["claimed"]
+        assert not session.scalars(select(Translation.status)).all()
     background.request()  # a stopped thread is not started again
     assert not background.alive
+
+
+def test_an_answers_texts_interrupt_the_rest_mid_sentence(services: Services) -> None:
+    store = services.translations
+    assert store is not None
+    started = threading.Event()
+    made: list[object] = []
+
+    def make(stop: threading.Event):
+        # The first is the rest's, on a long text when the answer comes; then a fast one.
+        made.append(MidSentence(stop, started) if not made else FakeTranslator())
+        return made[-1]
+
+    background = BackgroundTranslation(store, services.translation_jobs, make, services.answers)
+    background.request()
+    assert started.wait(10)
+    answer_jobs = services.translation_jobs()[-2:]
+    keys = {job.content_hash: [job.text] for job in answer_jobs}
+    landed: list[float] = []
+    begun = time.perf_counter()
+    background.translate_now(answer_jobs, lambda: landed.append(time.perf_counter()), keys)
+    # Not after the rest's text in progress (here a minute): at once. Called as each text's
+    # key sentences land, and once more when all has.
+    while len(landed) < 3 and time.perf_counter() - begun < 10:
+        time.sleep(0.05)
+    assert len(landed) == 3 and landed[-1] - begun < 5
+    assert len(store.done([j.content_hash for j in answer_jobs])) == 2
+    # The interrupted text was given back and the rest goes on: everything is translated.
+    every = [j.content_hash for j in services.translation_jobs()]
+    deadline = time.monotonic() + 60
+    while len(store.done(every)) < len(every) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert len(store.done(every)) == len(every)
+    background.stop()
 
 
 def bare(text: str) -> str:

@@ -558,7 +558,7 @@ def test_a_failing_translator_loses_nothing(sessions) -> None:
     assert translate_jobs(store, FakeTranslator(), jobs).translated == 1
 
 
-def test_an_interrupted_translation_stops_the_run_and_keeps_its_claim(sessions, caplog) -> None:
+def test_an_interrupted_translation_stops_the_run_and_gives_its_text_back(sessions, caplog) -> None:
     class Stopping(FakeTranslator):  # its process stops while it is on the second text
         def translate(self, text: str, hint=None, context=None) -> tuple[str, int]:
             if len(self.calls) == 1:
@@ -575,9 +575,10 @@ def test_an_interrupted_translation_stops_the_run_and_keeps_its_claim(sessions, 
     assert time.perf_counter() - started < 5
     assert summary.translated == 1 and summary.failed == 0
     assert not [r for r in caplog.records if r.levelname == "ERROR"]
-    # The interrupted text stays claimed (it goes stale and is retaken), not half-saved.
+    # The interrupted text is not half-saved, and is given back: another worker takes it at
+    # once (not after its claim has gone stale).
     assert jobs[1].content_hash not in store.done()
-    assert not store.claim(jobs[1].content_hash, "other:2")
+    assert store.claim(jobs[1].content_hash, "other:2")
 
 
 def test_recently_quoted_passages_come_first() -> None:
@@ -640,6 +641,17 @@ def test_a_partial_rendering_translates_only_the_key_sentence() -> None:
     assert shown.startswith(ON_ITS_WAY) and shown.endswith(ON_ITS_WAY) and passed
     key_english = english_of(partial.segments, ARTICLE, key)
     assert key_english is not None and key_english[0].startswith("[EN ")
+
+
+def test_a_partial_rendering_given_back_stays_readable_and_is_retaken_at_once(sessions):
+    store = TranslationStore(sessions, "fake-v1", 1)
+    job = passage_job(passage_rows([ARTICLE])[0])
+    assert store.claim(job.content_hash, "stopping:1")
+    key = render(FakeTranslator(), ARTICLE, only=["结果 Orion 的表现不如预期。"])
+    store.keep_partial(job.content_hash, "stopping:1", key)
+    store.release(job.content_hash, "stopping:1")  # its process stopped mid-passage
+    assert store.partial()[job.content_hash].segments == key.segments  # answers still show it
+    assert store.claim(job.content_hash, "other:2")
 
 
 def test_shown_passages_come_key_sentences_first_and_each_unit_once(sessions) -> None:
