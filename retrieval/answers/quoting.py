@@ -14,7 +14,7 @@ from functools import lru_cache
 import numpy as np
 
 from retrieval.answers.slots import NUMBER_STATED, REASON_STATED, TIME_STATED, Slot, asked
-from retrieval.corpus.passages import LEAD_IN, is_unpunctuated, sentences
+from retrieval.corpus.passages import LEAD_IN, is_transcript, is_unpunctuated, sentences
 from retrieval.embedding.embedders import Embedder
 from retrieval.search.analysis import QueryAnalysis
 
@@ -33,7 +33,7 @@ def excerpt(text: str, highlight: str, limit: int = TRANSCRIPT_EXCERPT) -> str |
     characters, "…" where cut; None when the text is short or has sentences to show whole."""
     if len(text) <= limit or highlight not in text:
         return None
-    if not any(is_unpunctuated(sentence) for sentence in sentences(text)):
+    if not is_transcript(text):
         return None
     spans = [m.span() for m in re.finditer(r"\S+", text)]
     key_start = text.index(highlight)

@@ -79,6 +79,11 @@ def is_unpunctuated(sentence: str) -> bool:
     return len(sentence) > 120 and len(_PHRASE_BREAK.findall(sentence)) >= 3
 
 
+def is_transcript(text: str) -> bool:
+    """Subtitle lines: a sentence of the text is a run of them (see `is_unpunctuated`)."""
+    return any(is_unpunctuated(s) for s in sentences(text))
+
+
 def split_long(text: str) -> list[str]:
     """Split a paragraph at sentence ends into pieces of at most MAX_CHARS where possible."""
     if len(text) <= MAX_CHARS:

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
-from retrieval.corpus.passages import is_unpunctuated, sentences
+from retrieval.corpus.passages import is_transcript, sentences
 
 ENDS = "。！？!?；;"
 PUNCTUATION = "，,。！？!?；;：:、“”\"'‘’（）()《》…—"
@@ -30,11 +30,6 @@ MIN_UNIT = 6  # a shorter sentence ("对。") goes with the next one
 class Unit:
     source: str  # the passage's own characters (what a quote and a key sentence match)
     text: str  # what is translated: the source, with restored punctuation where it had none
-
-
-def is_transcript(text: str) -> bool:
-    """Subtitle lines: a sentence of the text is a run of them (see `is_unpunctuated`)."""
-    return any(is_unpunctuated(s) for s in sentences(text))
 
 
 def _letters(text: str) -> list[tuple[int, str]]:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from retrieval.corpus.passages import PassageDraft
+from retrieval.corpus.passages import PassageDraft, is_transcript
 from retrieval.corpus.store import PassageRow, SourceInfo
 from retrieval.db.tables import Translation
 from retrieval.text.tokens import has_cjk
@@ -22,7 +22,7 @@ from retrieval.translation.numbers import explicit, stated
 from retrieval.translation.render import NO_ENGLISH, ON_ITS_WAY, PENDING, english_of, render
 from retrieval.translation.store import TranslationStore, text_hash
 from retrieval.translation.translator import FakeTranslator, Interrupted, user_message
-from retrieval.translation.units import context_of, is_transcript, restore, units
+from retrieval.translation.units import context_of, restore, units
 from retrieval.translation.worker import (
     jobs_for,
     passage_job,
