@@ -7,7 +7,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import io
 import logging
 import os
 import re
@@ -107,14 +109,23 @@ class LlamaTranslator:
         if self._llm is None:
             import llama_cpp
 
-            self._llm = llama_cpp.Llama(
-                model_path=str(self.model_path),
-                n_ctx=self.n_ctx,
-                n_threads=self.threads,
-                n_threads_batch=self.threads,
-                seed=0,
-                verbose=False,
-            )
+            # Quiet without `verbose=False`: that loads the model with /dev/null dup2'd over file
+            # descriptors 1 and 2 for the whole process, and every other thread's log lines of
+            # that second were lost (once per answer that needs English). Here only Python's
+            # sys.stderr is redirected while it loads, where llama.cpp's log callback and
+            # llama-cpp-python's notes print; logging handlers keep their own streams.
+            with contextlib.redirect_stderr(io.StringIO()):
+                self._llm = llama_cpp.Llama(
+                    model_path=str(self.model_path),
+                    n_ctx=self.n_ctx,
+                    n_threads=self.threads,
+                    n_threads_batch=self.threads,
+                    seed=0,
+                    verbose=True,
+                )
+            self._llm.verbose = False  # no timings or cache notes on every translation
+            # llama.cpp's own log (its callback reads this logger's level): errors only.
+            logging.getLogger("llama-cpp-python").setLevel(logging.ERROR)
             # Asked between the steps of every evaluation, the prompt's too (~20 s for a long
             # passage on two cores): a stop ends it within milliseconds.
             self._abort = llama_cpp.ggml_abort_callback(lambda _data: self.stop.is_set())

@@ -3,6 +3,7 @@ short passages: numbers, amounts, a negation and a name come through; a stop int
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 import time
@@ -77,3 +78,33 @@ def test_a_stop_interrupts_a_long_generation(model_path: Path) -> None:
     with pytest.raises(Interrupted):  # and nothing starts once stopped
         translator.translate("微软")
     translator.close()
+
+
+@pytest.mark.slow
+def test_loading_the_model_silences_nothing_else(
+    model_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """What other threads write while the model loads still reaches standard error (a load
+    used to put /dev/null over it for the whole process), and the load itself prints nothing."""
+    translator = LlamaTranslator(model_path, "qwen-test")
+    loaded = threading.Event()
+    written: list[int] = []
+
+    def chatter() -> None:
+        while not loaded.is_set() or not written:
+            os.write(2, f"other thread {len(written)}\n".encode())
+            written.append(len(written))
+            time.sleep(0.005)
+
+    other = threading.Thread(target=chatter)
+    other.start()
+    try:
+        english, _ = translator.translate("微软")
+    finally:
+        loaded.set()
+        other.join()
+        translator.close()
+    err = capfd.readouterr().err
+    assert "Microsoft" in english
+    assert len(written) > 20  # it wrote all through the load
+    assert err.splitlines() == [f"other thread {i}" for i in written]
