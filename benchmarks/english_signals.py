@@ -6,8 +6,8 @@ they find the wrong units the guard shows?
 Per unit (`chinese`, `english`, a reader's grade; see benchmarks/english_guard.py), with the
 shipped Qwen2.5-Coder-1.5B-Instruct at its given weights:
 - judge: the model asked whether the English says what the Chinese says, logit(Yes) - logit(No);
-- own: the mean log-probability of the English under the product's translation prompt (how
-  sure the translator is of what it wrote; low where it guessed);
+- own: the mean log-probability of the English under the product's translation prompt, without
+  the neighbours' context (how sure the translator is of what it wrote; low where it guessed);
 - back: the mean log-probability of the Chinese given the English under an English→Chinese
   prompt (back-translation read as likelihood: does the English carry the Chinese?);
 - back-gain: that log-likelihood's gain over the Chinese given no English, per source token.
