@@ -7,11 +7,13 @@ answers from questions the corpus does not answer, beyond what the label already
 For every question of the benchmark sets (benchmarks/sets.py), the product's answer (label,
 rank of the first right quote) and the shipped Qwen2.5-Coder-1.5B-Instruct's p(Yes) against
 p(No) for "does the passage answer the question?", read from its next-token logits (one
-evaluation, nothing generated), given the first quote's Chinese: its key sentence alone, and
-the quote as shown. Prints each reading's AUC (right first quotes against unanswerable
+evaluation, nothing generated), given the first quote: its key sentence alone, the quote as
+shown, and, where its English exists (the translator on, after `rumorbot translate`), the
+quote with its English. Prints each reading's AUC (right first quotes against unanswerable
 questions, over all answers and over those labelled medium or high: what the check would
 have to lower), then what lowering medium below a bar, or raising "only loosely related"
-low above one, would do. About 6 s a question on two cores (~20 min for the 192).
+low above one, would do. About 6 s a question on two cores (~20 min for the 192; ~30 with
+English).
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ SYSTEM = (
     " if the passage is only on the same topic, or says that the fact is not known."
 )
 USER = "Question: {q}\n\nPassage:\n{p}\n\nDoes the passage answer the question? Answer Yes or No."
-READINGS = ("key", "quote")
+READINGS = ("key", "quote", "with_english")
 LOOSE = "loosely related"  # the reason of the label's last rule
 
 
@@ -70,13 +72,15 @@ def auc(positive: list[float], negative: list[float]) -> float:
     return sum(pairs) / len(pairs) if pairs else float("nan")
 
 
-def collect(out: Path) -> list[dict]:
+def collect(out: Path, names: list[str]) -> list[dict]:
     services = build_services(Settings())
     services.answers.start(triggered_by="benchmark")
     checker = Checker(ensure_joined(services.settings.model_dir))
     rows = []
     with out.open("w", encoding="utf-8") as file:
         for name, path in SETS.items():
+            if names and name not in names:
+                continue
             for q in load_questions(path):
                 answer = services.answers.ask(q.question)
                 if not answer.quotes:
@@ -100,6 +104,9 @@ def collect(out: Path) -> list[dict]:
                     "key": checker.p_yes(q.question, first.highlight),
                     "quote": checker.p_yes(q.question, first.excerpt or first.text),
                 }
+                if first.english:  # as the research asked it: the Chinese and its English
+                    shown = f"{first.excerpt or first.text}\n\nIn English:\n{first.english}"
+                    row["with_english"] = checker.p_yes(q.question, shown)
                 file.write(json.dumps(row, ensure_ascii=False) + "\n")
                 file.flush()  # a stopped run keeps what it measured (--rows reports it)
                 rows.append(row)
@@ -120,6 +127,8 @@ def report(rows: list[dict]) -> None:
     unanswerable = [r for r in rows if not r["answerable"]]
     print(f"{len(right)} right first quotes, {len(unanswerable)} unanswerable questions\n")
     for reading in READINGS:
+        if not all(reading in r for r in right + unanswerable):
+            continue  # no English (translator off, or not every quote rendered yet)
         every = auc([r[reading] for r in right], [r[reading] for r in unanswerable])
         among = auc(
             [r[reading] for r in right if _confident(r)],
@@ -147,12 +156,15 @@ def report(rows: list[dict]) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "data" / "answer-check.jsonl")
+    parser.add_argument(
+        "--set", action="append", default=[], choices=SETS, help="only these sets (repeatable)"
+    )
     parser.add_argument("--rows", type=Path, help="report on the rows of an earlier --out")
     args = parser.parse_args()
     if args.rows:
         rows = [json.loads(line) for line in args.rows.read_text(encoding="utf-8").splitlines()]
     else:
-        rows = collect(args.out)
+        rows = collect(args.out, args.set)
     report(rows)
     return 0
 
