@@ -24,13 +24,14 @@ import sys
 from pathlib import Path
 
 import numpy as np
+from reading import auc, chat  # benchmarks/reading.py, beside this script
 from sets import ROOT, SETS  # benchmarks/sets.py, beside this script
 
 sys.path.insert(0, str(ROOT))
 
 from bot.services import build_services
 from bot.settings import Settings
-from retrieval.answers.evaluation import is_hit, load_questions
+from retrieval.answers.evaluation import first_right, load_questions
 from retrieval.translation.model import ensure_joined
 
 SYSTEM = (
@@ -53,23 +54,16 @@ class Checker:
         self.no = [token(w) for w in (b"No", b" No", b"no")]
 
     def p_yes(self, question: str, passage: str) -> float:
-        prompt = (
-            f"<|im_start|>system\n{SYSTEM}<|im_end|>\n<|im_start|>user\n"
-            f"{USER.format(q=question, p=passage)}<|im_end|>\n<|im_start|>assistant\n"
-        )
+        prompt = chat(SYSTEM, USER.format(q=question, p=passage))
         self.llm.reset()
         self.llm.eval(self.llm.tokenize(prompt.encode(), add_bos=False, special=True))
         # Without logits_all, llama-cpp-python keeps no scores: read the last position's.
         logits = np.ctypeslib.as_array(
             self.llm._ctx.get_logits_ith(-1), shape=(self.llm.n_vocab(),)
         ).astype(np.float64)
-        yes, no = np.exp(logits[self.yes] - logits.max()), np.exp(logits[self.no] - logits.max())
-        return float(yes.sum() / (yes.sum() + no.sum()))
-
-
-def auc(positive: list[float], negative: list[float]) -> float:
-    pairs = [(p > n) + 0.5 * (p == n) for p in positive for n in negative]
-    return sum(pairs) / len(pairs) if pairs else float("nan")
+        top = logits.max()
+        yes, no = np.exp(logits[self.yes] - top).sum(), np.exp(logits[self.no] - top).sum()
+        return float(yes / (yes + no))
 
 
 def collect(out: Path, names: list[str]) -> list[dict]:
@@ -86,14 +80,7 @@ def collect(out: Path, names: list[str]) -> list[dict]:
                 if not answer.quotes:
                     continue
                 first = answer.quotes[0]
-                rank = next(
-                    (
-                        i
-                        for i, quote in enumerate(answer.quotes)
-                        if q.docs and is_hit(q, quote.source_file, quote.text)
-                    ),
-                    None,
-                )
+                rank = first_right(q, answer.quotes)
                 row = {
                     "set": name,
                     "question": q.question,
@@ -122,7 +109,6 @@ def _loose(row: dict) -> bool:
 
 
 def report(rows: list[dict]) -> None:
-    rows = [r for r in rows if "key" in r]  # answers with a quote
     right = [r for r in rows if r["rank"] == 0]
     unanswerable = [r for r in rows if not r["answerable"]]
     print(f"{len(right)} right first quotes, {len(unanswerable)} unanswerable questions\n")

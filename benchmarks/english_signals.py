@@ -28,6 +28,7 @@ from operator import itemgetter
 from pathlib import Path
 
 import numpy as np
+from reading import auc, chat  # benchmarks/reading.py, beside this script
 from sets import ROOT  # benchmarks/sets.py, beside this script
 
 sys.path.insert(0, str(ROOT))
@@ -47,13 +48,6 @@ JUDGE = (
     " Answer Yes or No."
 )
 TO_CHINESE = "You translate English text about the AI industry into Chinese."
-
-
-def chat(system: str, user: str) -> str:
-    return (
-        f"<|im_start|>system\n{system}<|im_end|>\n<|im_start|>user\n{user}<|im_end|>\n"
-        "<|im_start|>assistant\n"
-    )
 
 
 class Reader:
@@ -100,12 +94,10 @@ class Reader:
         }
 
 
-def auc(units: list[dict], score: Callable[[dict], float]) -> float:
+def good_above_wrong(units: list[dict], score: Callable[[dict], float]) -> float:
     """The chance a good unit scores above a wrong one."""
     good = [score(u) for u in units if u["grade"] != "wrong"]
-    wrong = [score(u) for u in units if u["grade"] == "wrong"]
-    pairs = [(g > w) + 0.5 * (g == w) for g in good for w in wrong]
-    return sum(pairs) / len(pairs) if pairs else float("nan")
+    return auc(good, [score(u) for u in units if u["grade"] == "wrong"])
 
 
 def withheld_lowest(units: list[dict], risk: Callable[[dict], float], good_total: int) -> str:
@@ -154,8 +146,8 @@ def main() -> int:
     for name in names:
         score = itemgetter(name)
         print(
-            f"| {name} | {auc(units, score):.2f} | {auc(transcript, score):.2f}"
-            f" | {auc(shown, score):.2f}"
+            f"| {name} | {good_above_wrong(units, score):.2f}"
+            f" | {good_above_wrong(transcript, score):.2f} | {good_above_wrong(shown, score):.2f}"
             f" | {withheld_lowest(units, lambda u, s=score: -s(u), good_total)} |"
         )
     fitted = fitted_risk(units, names)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from retrieval.answers.answer import Answer, Evidence, decide
+from retrieval.answers.answer import Answer, Evidence, Quote, decide
 from retrieval.answers.credibility import STRONG_TIERS, origins
 
 
@@ -96,6 +96,19 @@ def holds_gold(question: EvalQuestion, text: str) -> bool:
     return any(_squash(g) in body for g in question.gold)
 
 
+def first_right(question: EvalQuestion, quotes: list[Quote]) -> int | None:
+    """The position of the first quote that holds the answer (None: none does, or the corpus
+    does not answer the question)."""
+    return next(
+        (
+            i
+            for i, quote in enumerate(quotes)
+            if question.docs and is_hit(question, quote.source_file, quote.text)
+        ),
+        None,
+    )
+
+
 def _as_single(evidence: Evidence, tier: str) -> Evidence:
     """The same evidence, as if one source of the given tier were all the support."""
     supports = tuple(replace(s, origin="the only source", tier=tier) for s in evidence.supports)
@@ -121,14 +134,7 @@ def evaluate(questions: list[EvalQuestion], ask: Callable[[str], Answer]) -> Eva
     for q in questions:
         answer = ask(q.question)
         report.labels[answer.confidence] = report.labels.get(answer.confidence, 0) + 1
-        rank = next(
-            (
-                i
-                for i, quote in enumerate(answer.quotes)
-                if q.docs and is_hit(q, quote.source_file, quote.text)
-            ),
-            None,
-        )
+        rank = first_right(q, answer.quotes)
         if q.docs:
             report.answerable += 1
             for k in report.hits_at:
